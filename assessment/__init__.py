@@ -1,0 +1,51 @@
+"""AI-transformation assessment toolkit.
+
+Usable from a notebook without the CLI::
+
+    from assessment import load_questionnaire, open_workspace
+    q = load_questionnaire("ai-friction")
+
+Names are imported lazily so that ``import assessment`` (and ``assess --help``)
+stays fast: pandas, pydantic and weasyprint load only when first used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "AssessmentError": "errors",
+    "QuestionnaireError": "errors",
+    "EngagementError": "errors",
+    "ImportFailed": "errors",
+    "StoreError": "errors",
+    "PlanError": "errors",
+    "ReportError": "errors",
+    "Questionnaire": "questionnaire",
+    "load_questionnaire": "questionnaire",
+    "parse_questionnaire": "questionnaire",
+    "bundled_questionnaires": "questionnaire",
+    "Engagement": "engagement",
+    "Workspace": "engagement",
+    "load_engagement": "engagement",
+    "init_workspace": "engagement",
+    "open_workspace": "engagement",
+    "find_workspace": "engagement",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'assessment' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+__all__ = sorted(_EXPORTS)

@@ -1,0 +1,25 @@
+"""``assess init``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import cli
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--client", required=True, help="Client name, shown on the report.")
+@click.option("--questionnaire", "questionnaire_ref", default="ai-friction", show_default=True,
+              help="Bundled questionnaire id or path to a questionnaire YAML file.")
+@click.option("--currency", default="EUR", show_default=True, help="Currency code for budgets.")
+def init(directory: Path, client: str, questionnaire_ref: str, currency: str) -> None:
+    """Create an engagement workspace in DIRECTORY (engagement.yaml and reports/)."""
+    from ..engagement import init_workspace
+
+    ws = init_workspace(directory, client, questionnaire_ref, currency)
+    click.echo(f"Created {ws.engagement_path}")
+    click.echo("Next: edit its budget and deployments, then "
+               f"`assess -w {directory} template -o survey.xlsx` to collect answers.")

@@ -1,0 +1,234 @@
+"""Engagements: a workspace folder holding ``engagement.yaml``, the response store
+and the reports.
+
+``engagement.yaml`` says who the client is, which questionnaire is used, the
+current 90-day budget split and the client's AI deployments; the plan and the
+report read it. It is validated with the same located messages as questionnaires.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import EngagementError, Problem
+from .questionnaire import Questionnaire, _pydantic_problems, load_questionnaire
+from .yamlsafe import YamlLoadError, load_yaml, locate
+
+ENGAGEMENT_FILE = "engagement.yaml"
+STORE_FILE = "responses.sqlite"
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Budget(_Model):
+    new_models: float = Field(default=0, ge=0, description="90-day spend on new or experimental models")
+    hardening: float = Field(default=0, ge=0, description="90-day spend on hardening and running existing ones")
+    max_shift: float = Field(default=0.5, ge=0, le=1, description="largest share of new_models that may move")
+
+
+class Deployment(_Model):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: NonEmpty
+    stage: Literal["pilot", "staging", "production"]
+    pnl_metric: NonEmpty
+    annual_value: float = Field(ge=0)
+    realized_share: float = Field(default=0, ge=0, le=1)
+    business_owner: NonEmpty
+    technology_owner: NonEmpty
+    quarterly_cost: float | None = Field(default=None, ge=0)
+    description: str | None = None
+
+    @property
+    def value_at_stake(self) -> float:
+        return self.annual_value * (1 - self.realized_share)
+
+
+class Engagement(_Model):
+    client: NonEmpty
+    title: str = "AI transformation assessment"
+    questionnaire: NonEmpty = "ai-friction"
+    currency: Annotated[str, Field(min_length=1, max_length=8)] = "EUR"
+    prepared_by: str | None = None
+    date: str | None = None
+    brand_colour: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] | None = None
+    logo: str | None = None
+    round: str | None = None
+    budget: Budget = Field(default_factory=Budget)
+    deployments: list[Deployment] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Engagement:
+        ids = [d.id for d in self.deployments]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate deployment id: {', '.join(dup)}")
+        return self
+
+
+class Workspace:
+    """A folder with ``engagement.yaml``; knows where everything of the engagement lives."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self._engagement: Engagement | None = None
+        self._questionnaire: Questionnaire | None = None
+
+    @property
+    def engagement_path(self) -> Path:
+        return self.root / ENGAGEMENT_FILE
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / STORE_FILE
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def engagement(self) -> Engagement:
+        if self._engagement is None:
+            self._engagement = load_engagement(self.engagement_path)
+        return self._engagement
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        if self._questionnaire is None:
+            ref = self.engagement.questionnaire
+            candidate = (self.root / ref) if not Path(ref).is_absolute() else Path(ref)
+            self._questionnaire = load_questionnaire(candidate if candidate.exists() else ref)
+        return self._questionnaire
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+
+def load_engagement(path: str | Path) -> Engagement:
+    """Read and validate ``engagement.yaml``; raise :class:`EngagementError` with located problems."""
+    file = str(path)
+    try:
+        data, positions = load_yaml(path)
+    except YamlLoadError as exc:
+        raise EngagementError(str(exc.problem), problems=[exc.problem]) from None
+    if not isinstance(data, dict):
+        raise EngagementError("the top level must be a mapping of keys", file=file)
+    if data.get("deployments") is None:
+        data["deployments"] = []
+    try:
+        return Engagement.model_validate(data)
+    except ValidationError as exc:
+        problems = _pydantic_problems(exc, file, positions)
+        if any(p.message.startswith("(top level)") or "duplicate deployment id" in p.message for p in problems):
+            pos = locate(positions, ("deployments",))
+            problems = [Problem(p.message.removeprefix("(top level): "), file, *(pos or (None, None)))
+                        if "duplicate deployment id" in p.message else p for p in problems]
+        raise EngagementError(str(problems[0]), problems=problems) from None
+
+
+def find_workspace(start: str | Path | None = None) -> Workspace:
+    """The nearest folder at or above ``start`` holding ``engagement.yaml``."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ENGAGEMENT_FILE).is_file():
+            return Workspace(folder)
+    raise EngagementError(f"no {ENGAGEMENT_FILE} here or in any parent folder; "
+                          "create one with `assess init DIR --client NAME` or pass -w DIR", file=str(here))
+
+
+def open_workspace(path: str | Path | None) -> Workspace:
+    """Open the workspace at ``path`` (or find the nearest one); checks engagement.yaml exists."""
+    if path is None:
+        return find_workspace()
+    root = Path(path)
+    if not (root / ENGAGEMENT_FILE).is_file():
+        raise EngagementError(f"not a workspace: no {ENGAGEMENT_FILE} (create one with `assess init`)",
+                              file=str(root))
+    return Workspace(root)
+
+
+_TEMPLATE = """\
+# Engagement settings for {client}. Edit this file, then run `assess plan` / `assess report`.
+client: {client_yaml}
+title: AI transformation assessment
+questionnaire: {questionnaire}
+currency: {currency}
+prepared_by: null          # your firm or name, shown on the report cover
+# logo: logo.png           # optional, a PNG/SVG file inside this folder
+# brand_colour: "#0B3D91"  # optional accent colour of the report
+
+# The client's current 90-day AI budget: what goes into building new or experimental
+# models, what goes into hardening and running existing ones, and the largest share
+# of new_models the plan may move to hardening (0-1).
+budget:
+  new_models: 0
+  hardening: 0
+  max_shift: 0.5
+
+# The client's AI deployments. stage: pilot | staging | production.
+# annual_value: the yearly value the deployment should bring; realized_share: the part
+# already realised (0-1). quarterly_cost is optional (pilots that could be paused).
+deployments: []
+#  - id: churn
+#    name: Churn propensity model
+#    stage: production
+#    pnl_metric: Net revenue retention
+#    annual_value: 4000000
+#    realized_share: 0.25
+#    business_owner: Head of Customer Success
+#    technology_owner: ML Platform Lead
+#  - id: pricing-pilot
+#    name: Dynamic pricing pilot
+#    stage: pilot
+#    pnl_metric: Gross margin
+#    annual_value: 1500000
+#    realized_share: 0
+#    business_owner: Pricing Director
+#    technology_owner: Data Science Lead
+#    quarterly_cost: 120000
+"""
+
+
+def _yaml_str(value: str) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid YAML scalar
+
+
+def init_workspace(root: str | Path, client: str, questionnaire: str = "ai-friction",
+                   currency: str = "EUR") -> Workspace:
+    """Create a workspace folder with ``engagement.yaml`` and ``reports/``.
+
+    Refuses to overwrite an existing engagement. The questionnaire is validated first,
+    so a workspace is never created around a broken one.
+    """
+    root = Path(root)
+    if not client.strip():
+        raise EngagementError("--client must not be empty", file=str(root))
+    if (root / ENGAGEMENT_FILE).exists():
+        raise EngagementError(f"{ENGAGEMENT_FILE} already exists; not overwriting it", file=str(root))
+    if root.exists() and not root.is_dir():
+        raise EngagementError("exists and is not a folder", file=str(root))
+    q = load_questionnaire(questionnaire)
+    ref = questionnaire
+    if Path(questionnaire).exists():
+        ref = str(Path(questionnaire).resolve())
+    elif q.id != questionnaire:
+        ref = q.id
+    if not re.fullmatch(r"[A-Za-z]{3}", currency):
+        raise EngagementError(f"currency must be a 3-letter code such as EUR, got {currency!r}", file=str(root))
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "reports").mkdir(exist_ok=True)
+    text = _TEMPLATE.format(client=client.replace("\n", " "), client_yaml=_yaml_str(client),
+                            questionnaire=_yaml_str(ref), currency=currency.upper())
+    tmp = root / (ENGAGEMENT_FILE + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, root / ENGAGEMENT_FILE)
+    return Workspace(root)

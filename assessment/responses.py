@@ -1,0 +1,93 @@
+"""The tidy shape of collected answers, shared by importers, the store and scoring.
+
+Two DataFrames:
+
+``respondents`` — one row per respondent:
+    ``respondent_id`` (str, unique), ``role`` (role id, str), ``unit`` (str or <NA>),
+    plus optional provenance columns (``source_file``, ``source_row``, ``submitted``,
+    ``round``, ``flags``).
+
+``answers`` — one row per respondent x question that has any cell in the source:
+    ``respondent_id``, ``question_id``, ``raw`` (text as read, str or <NA>),
+    ``value`` (float: the scale point value, the number for numeric questions, NaN
+    for N/A, blank and text answers), ``state`` (``answered`` | ``na`` | ``blank``).
+
+Scale answers keep the *scale point value* (e.g. 4 on a 1-5 scale), not the 0-100
+item score: scoring does the keying, so a trace can show every step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .questionnaire import Questionnaire
+
+ANSWERED, NA, BLANK = "answered", "na", "blank"
+RESPONDENT_COLUMNS = ["respondent_id", "role", "unit"]
+ANSWER_COLUMNS = ["respondent_id", "question_id", "raw", "value", "state"]
+
+
+@dataclass(frozen=True)
+class Responses:
+    """Respondents and their answers in tidy form (see module docstring)."""
+
+    respondents: pd.DataFrame
+    answers: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.respondents)
+
+    def subset(self, respondent_ids: Iterable[str]) -> Responses:
+        """Only these respondents (e.g. one business unit)."""
+        keep = set(respondent_ids)
+        r = self.respondents[self.respondents["respondent_id"].isin(keep)].reset_index(drop=True)
+        a = self.answers[self.answers["respondent_id"].isin(keep)].reset_index(drop=True)
+        return Responses(r, a)
+
+    def for_unit(self, unit: str) -> Responses:
+        mask = self.respondents["unit"].astype("string").str.casefold() == unit.casefold()
+        return self.subset(self.respondents.loc[mask.fillna(False), "respondent_id"])
+
+
+def empty_responses() -> Responses:
+    import pandas as pd
+
+    return Responses(pd.DataFrame({c: pd.Series(dtype="str") for c in RESPONDENT_COLUMNS}),
+                     pd.DataFrame({"respondent_id": pd.Series(dtype="str"), "question_id": pd.Series(dtype="str"),
+                                   "raw": pd.Series(dtype="str"), "value": pd.Series(dtype="float64"),
+                                   "state": pd.Series(dtype="str")}))
+
+
+def from_records(records: Iterable[Mapping[str, Any]], questionnaire: Questionnaire | None = None) -> Responses:
+    """Build :class:`Responses` from plain dicts, as in ``worked_example.json``::
+
+        {"id": "r1", "role": "exec", "unit": "Retail", "answers": {"GOV-1": 4, "GOV-2": "NA", "GOV-3": None}}
+
+    Values: a number (scale point value or numeric answer), ``"NA"`` for not
+    applicable, ``None`` for blank, any other string for a text answer.
+    """
+    import pandas as pd
+
+    people, cells = [], []
+    for rec in records:
+        rid = str(rec["id"])
+        people.append({"respondent_id": rid, "role": rec["role"], "unit": rec.get("unit")})
+        for qid, value in (rec.get("answers") or {}).items():
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                cells.append((rid, qid, None, math.nan, BLANK))
+            elif isinstance(value, str) and value.strip().upper() in ("NA", "N/A"):
+                cells.append((rid, qid, value, math.nan, NA))
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                cells.append((rid, qid, f"{value:g}", float(value), ANSWERED))
+            else:
+                cells.append((rid, qid, str(value), math.nan, ANSWERED))
+    respondents = pd.DataFrame(people, columns=RESPONDENT_COLUMNS)
+    answers = pd.DataFrame(cells, columns=ANSWER_COLUMNS)
+    answers["value"] = answers["value"].astype("float64")
+    return Responses(respondents, answers)
