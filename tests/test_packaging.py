@@ -1,0 +1,26 @@
+"""The package ships everything a normal (non-editable) install needs."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_code_package_is_listed_in_pyproject():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "assessment").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    missing = found - listed
+    assert not missing, f"add to [tool.setuptools] packages: {sorted(missing)}"
+
+
+def test_bundled_folders_resolve():
+    from assessment import resources
+
+    assert (resources.questionnaires_dir() / "ai-friction.yaml").is_file()
+    assert resources.templates_dir().is_dir()
