@@ -1,0 +1,544 @@
+"""Reliability, agreement, effect-size and bootstrap statistics for assessment scores.
+
+Everything here is plain, vectorised numpy so that the numbers in a report can be
+traced to a short formula and reproduced exactly:
+
+* :func:`cronbach_alpha` tells the reader whether the items of a dimension measure
+  one thing (internal consistency). Missing answers are common in surveys, so the
+  default uses pairwise-complete covariances, as pingouin does, instead of
+  silently throwing away every respondent with one blank.
+* :func:`feldt_ci` puts an interval around alpha, because alpha from 10-30
+  respondents is noisy and a bare point estimate invites over-reading.
+* :func:`rwg_j` measures within-group agreement (James, Demaree & Wolf 1984)
+  against a uniform "random answers" null; a dimension score is only meaningful
+  as a group property if the group agrees.
+* :func:`hedges_g` sizes the perception gap between leadership and practitioners
+  with a small-sample correction, since groups are often fewer than 20 people.
+* :func:`bootstrap_scores` and friends give percentile confidence intervals for
+  dimension and overall scores by resampling respondents within roles, so the
+  interval respects the same role-balanced aggregation the score itself uses.
+
+Conventions: inputs are float arrays with ``NaN`` for a missing answer. Results
+never contain NaN: anything that cannot be computed (too few respondents, zero
+variance, no usable item) is returned as ``None`` so callers must handle it
+explicitly instead of printing "nan" in a board report. Invalid *arguments*
+(wrong shapes, a level outside (0, 1), ...) are programming errors and raise
+``ValueError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "BootstrapResult",
+    "aggregate_scores",
+    "bootstrap_mean_ci",
+    "bootstrap_mean_difference",
+    "bootstrap_scores",
+    "cronbach_alpha",
+    "feldt_ci",
+    "hedges_g",
+    "paired_bootstrap_difference",
+    "percentile_ci",
+    "rwg_j",
+]
+
+DEFAULT_SEED = 20240501
+"""Fixed default seed: re-running a report on the same data must print the same interval."""
+
+# Upper bound on the number of cells of one resample-weight block (about 32 MB of
+# float64). Typical assessments (hundreds of respondents, 2,000 resamples) fit in a
+# single block; only very large inputs are split, which keeps memory bounded.
+_MAX_BLOCK_CELLS = 1 << 22
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_2d(values: ArrayLike, name: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (respondents x columns), got shape {arr.shape}")
+    return arr
+
+
+def _as_1d_finite(values: ArrayLike) -> np.ndarray:
+    """Flatten to 1-D float and drop NaN/inf: missing values carry no information."""
+    arr = np.asarray(values, dtype=float).ravel()
+    return arr[np.isfinite(arr)]
+
+
+def _check_level(level: float) -> None:
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
+
+
+def _check_resamples(n_resamples: int) -> None:
+    if int(n_resamples) < 1:
+        raise ValueError(f"n_resamples must be at least 1, got {n_resamples!r}")
+
+
+def _finite_or_none(value: float) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _resample_counts(rng: np.random.Generator, n: int, n_resamples: int) -> np.ndarray:
+    """How often each of ``n`` units is drawn in each of ``n_resamples`` resamples.
+
+    Drawing ``n`` indices with replacement and counting them is the ordinary
+    bootstrap; keeping counts (a ``B x n`` weight matrix) instead of gathered
+    values turns every resampled sum into one matrix product, which is what makes
+    thousands of resamples cost milliseconds.
+    """
+    draws = rng.integers(0, n, size=(n_resamples, n))
+    offsets = (np.arange(n_resamples) * n)[:, None]
+    counts = np.bincount((draws + offsets).ravel(), minlength=n_resamples * n)
+    return counts.reshape(n_resamples, n).astype(float)
+
+
+def _block_sizes(n_resamples: int, n_units: int) -> list[int]:
+    """Split ``n_resamples`` into blocks whose weight matrices stay below the memory cap."""
+    per_block = max(1, _MAX_BLOCK_CELLS // max(1, n_units))
+    full, rest = divmod(n_resamples, per_block)
+    return [per_block] * full + ([rest] if rest else [])
+
+
+def _resampled_means(values: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap distribution of the mean of a 1-D array without NaN."""
+    n = values.size
+    out = [_resample_counts(rng, n, size) @ values / n for size in _block_sizes(n_resamples, n)]
+    return np.concatenate(out)
+
+
+def _weighted_nanmean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted mean over the last axis, ignoring NaN entries (and their weights).
+
+    Renormalising over the entries that exist is what "role-balanced" means: a
+    role with no answers must not pull the score towards zero. Returns NaN
+    where no weight is left; callers convert that to ``None``.
+    """
+    present = ~np.isnan(values)
+    w = np.where(present, weights, 0.0)
+    total = w.sum(axis=-1)
+    num = np.where(present, values, 0.0) * w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, num.sum(axis=-1) / np.where(total > 0, total, 1.0), np.nan)
+
+
+def _column_percentiles(samples: np.ndarray, level: float) -> tuple[list[float | None], list[float | None]]:
+    """Percentile interval of each column of a ``B x D`` bootstrap matrix.
+
+    Resamples where the statistic is undefined (NaN) are left out; a column with
+    no defined resample gets ``None``.
+    """
+    lows: list[float | None] = []
+    highs: list[float | None] = []
+    for column in samples.T:
+        ci = percentile_ci(column, level)
+        lows.append(None if ci is None else ci[0])
+        highs.append(None if ci is None else ci[1])
+    return lows, highs
+
+
+# ------------------------------------------------------------------ reliability
+
+
+def cronbach_alpha(items: ArrayLike, nan_policy: str = "pairwise") -> float | None:
+    """Cronbach's alpha of a respondents x items matrix (NaN = missing answer).
+
+    ``alpha = k/(k-1) * (1 - trace(C) / sum(C))`` where ``C`` is the sample
+    covariance matrix of the items (ddof=1). With ``nan_policy="pairwise"``
+    (default) each covariance uses the respondents who answered both items,
+    exactly like ``pandas.DataFrame.cov`` and therefore ``pingouin.cronbach_alpha``;
+    this keeps partially completed questionnaires in the estimate. With
+    ``"listwise"`` only respondents who answered every item are used.
+
+    Item columns that nobody answered are dropped before counting ``k``, because
+    an unused question says nothing about consistency. Returns ``None`` with
+    fewer than 2 items, fewer than 3 respondents (rows with at least one answer,
+    or complete rows for listwise), or when the variance of the total score is not
+    positive (e.g. everyone gave identical answers), where alpha is undefined.
+    """
+    if nan_policy not in ("pairwise", "listwise"):
+        raise ValueError(f"nan_policy must be 'pairwise' or 'listwise', got {nan_policy!r}")
+    x = _as_2d(items, "items")
+    x = np.where(np.isfinite(x), x, np.nan)
+    x = x[:, ~np.isnan(x).all(axis=0)]
+    # listwise keeps complete rows only; pairwise keeps every row with an answer
+    row_missing = np.isnan(x).any(axis=1) if nan_policy == "listwise" else np.isnan(x).all(axis=1)
+    x = x[~row_missing]
+    n, k = x.shape
+    if k < 2 or n < 3:
+        return None
+
+    # Covariance is shift-invariant; centring each column first keeps the
+    # one-pass sums below numerically accurate even for large score values.
+    x = x - np.nanmean(x, axis=0)
+    observed = (~np.isnan(x)).astype(float)
+    z = np.where(np.isnan(x), 0.0, x)
+    n_pair = observed.T @ observed  # respondents who answered both i and j
+    sum_i = z.T @ observed  # sum of item i over those respondents
+    sum_j = observed.T @ z  # sum of item j over those respondents
+    sum_ij = z.T @ z
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (sum_ij - sum_i * sum_j / n_pair) / (n_pair - 1.0)
+    cov[n_pair < 2] = np.nan  # pandas also leaves such pairs undefined
+
+    total = cov.sum()
+    trace = np.trace(cov)
+    if not (np.isfinite(total) and np.isfinite(trace)) or trace <= 0:
+        return None
+    # A non-positive total-score variance (possible with pairwise covariances, or
+    # zero up to rounding) makes the ratio meaningless rather than merely small.
+    if total <= 1e-12 * trace:
+        return None
+    return _finite_or_none(k / (k - 1.0) * (1.0 - trace / total))
+
+
+def feldt_ci(alpha: float | None, n: int, k: int, level: float = 0.95) -> tuple[float, float] | None:
+    """Feldt (1965) confidence interval for Cronbach's alpha, as pingouin computes it.
+
+    ``(1 - alpha_true) / (1 - alpha)`` follows an F distribution with
+    ``df1 = n - 1`` and ``df2 = (n - 1)(k - 1)``, which gives
+    ``lower = 1 - (1 - alpha) * F(1 - (1-level)/2)`` and
+    ``upper = 1 - (1 - alpha) * F((1-level)/2)``. ``n`` is the number of
+    respondents and ``k`` the number of items. Unrounded (pingouin rounds to 3
+    decimals). ``None`` when alpha is missing/non-finite or ``n < 2`` / ``k < 2``.
+    """
+    _check_level(level)
+    if alpha is None or not np.isfinite(alpha) or n < 2 or k < 2:
+        return None
+    # scipy.special is imported lazily (and not scipy.stats, which costs ~1 s):
+    # fdtri(d1, d2, p) is the F quantile function, identical to stats.f.ppf.
+    from scipy.special import fdtri
+
+    df1 = float(n - 1)
+    df2 = float((n - 1) * (k - 1))
+    tail = (1.0 - level) / 2.0
+    lower = 1.0 - (1.0 - alpha) * float(fdtri(df1, df2, 1.0 - tail))
+    upper = 1.0 - (1.0 - alpha) * float(fdtri(df1, df2, tail))
+    if not (np.isfinite(lower) and np.isfinite(upper)):
+        return None
+    return lower, upper
+
+
+# -------------------------------------------------------------------- agreement
+
+
+def rwg_j(raw: ArrayLike, n_points: ArrayLike) -> float | None:
+    """Multi-item within-group agreement rwg(j) against the uniform null.
+
+    For item ``j`` with ``A_j`` scale points, random answers would have variance
+    ``(A_j^2 - 1) / 12``; ``q`` is the mean over items of the observed variance
+    (ddof=1, non-missing answers) divided by that expected variance, and
+    ``rwg(j) = J(1-q) / (J(1-q) + q)`` with ``J`` the number of items used.
+    When the group disagrees at least as much as random answering (``q >= 1``)
+    the value is set to 0, the usual convention, instead of a negative or
+    exploding number.
+
+    ``raw`` holds the *raw* answers on the response scale (respondents x items,
+    NaN missing), not rescaled 0-100 scores, because the null variance is defined
+    on the scale points. Items with fewer than 2 answers are skipped. Returns
+    ``None`` with fewer than 3 respondents (rows with at least one answer) or no
+    usable item: with 2 raters, random answers reach rwg >= .70 about half the
+    time, so the number would be noise.
+    """
+    x = _as_2d(raw, "raw")
+    x = np.where(np.isfinite(x), x, np.nan)
+    points = np.asarray(n_points, dtype=float).ravel()
+    if points.size != x.shape[1]:
+        raise ValueError(f"n_points has {points.size} entries but raw has {x.shape[1]} items")
+    if np.any(~np.isfinite(points)) or np.any(points < 2):
+        raise ValueError("every item needs at least 2 scale points")
+
+    answered = ~np.isnan(x)
+    if int(answered.any(axis=1).sum()) < 3:
+        return None
+    n_j = answered.sum(axis=0)
+    usable = n_j >= 2
+    if not usable.any():
+        return None
+    x = x[:, usable]
+    mean = np.nanmean(x, axis=0)
+    var = np.nansum((x - mean) ** 2, axis=0) / (n_j[usable] - 1.0)
+    null_var = (points[usable] ** 2 - 1.0) / 12.0
+    q = float(np.mean(var / null_var))
+    if q >= 1.0:
+        return 0.0
+    j = float(usable.sum())
+    return _finite_or_none(j * (1.0 - q) / (j * (1.0 - q) + q))
+
+
+# ------------------------------------------------------------------ effect size
+
+
+def hedges_g(a: ArrayLike, b: ArrayLike) -> float | None:
+    """Hedges' g for ``mean(a) - mean(b)``: Cohen's d with the small-sample correction.
+
+    ``d = (mean(a) - mean(b)) / s_pooled`` with the pooled standard deviation
+    (ddof=1), multiplied by ``J = 1 - 3 / (4(n1 + n2) - 9)``; matches
+    ``pingouin.compute_effsize(a, b, eftype="hedges")``. The correction matters
+    here because leadership groups are often 3-8 people, where d overstates the
+    gap. NaN values are dropped. ``None`` when either side has fewer than 2 values
+    or both sides are constant (pooled SD 0, so the gap has no scale).
+    """
+    x = _as_1d_finite(a)
+    y = _as_1d_finite(b)
+    n1, n2 = x.size, y.size
+    if n1 < 2 or n2 < 2:
+        return None
+    # Test constancy exactly rather than comparing a rounded SD to 0: the mean of
+    # identical floats can differ from them in the last bit.
+    if np.ptp(x) == 0 and np.ptp(y) == 0:
+        return None
+    pooled_var = ((n1 - 1) * x.var(ddof=1) + (n2 - 1) * y.var(ddof=1)) / (n1 + n2 - 2)
+    if not pooled_var > 0:  # differences so tiny that the variance underflows
+        return None
+    d = (x.mean() - y.mean()) / np.sqrt(pooled_var)
+    correction = 1.0 - 3.0 / (4.0 * (n1 + n2) - 9.0)
+    return _finite_or_none(d * correction)
+
+
+# -------------------------------------------------------------------- bootstrap
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Percentile confidence bounds for each dimension score and the overall score.
+
+    ``None`` marks a bound that is undefined (the score itself cannot be computed).
+    """
+
+    dim_low: list[float | None]
+    dim_high: list[float | None]
+    overall_low: float | None
+    overall_high: float | None
+
+
+def percentile_ci(values: ArrayLike, level: float = 0.95) -> tuple[float, float] | None:
+    """Percentile interval of a bootstrap distribution (NaN resamples ignored).
+
+    Returns the ``(1-level)/2`` and ``(1+level)/2`` quantiles (numpy's default
+    linear interpolation), or ``None`` if no value is finite.
+    """
+    _check_level(level)
+    v = _as_1d_finite(values)
+    if v.size == 0:
+        return None
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(v, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def _validate_score_inputs(
+    scores: ArrayLike,
+    strata: ArrayLike,
+    stratum_weights: ArrayLike,
+    dim_weights: ArrayLike,
+    aggregation: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    if aggregation not in ("role-balanced", "pooled"):
+        raise ValueError(f"aggregation must be 'role-balanced' or 'pooled', got {aggregation!r}")
+    s = _as_2d(scores, "scores")
+    s = np.where(np.isfinite(s), s, np.nan)
+    st = np.asarray(strata).ravel()
+    if st.size != s.shape[0]:
+        raise ValueError(f"strata has {st.size} entries but scores has {s.shape[0]} respondents")
+    sw = np.asarray(stratum_weights, dtype=float).ravel()
+    dw = np.asarray(dim_weights, dtype=float).ravel()
+    if dw.size != s.shape[1]:
+        raise ValueError(f"dim_weights has {dw.size} entries but scores has {s.shape[1]} dimensions")
+    if st.size and (not np.issubdtype(st.dtype, np.integer) or st.min() < 0 or st.max() >= sw.size):
+        raise ValueError(f"strata must be integers in 0..{sw.size - 1}")
+    if np.any(~np.isfinite(sw)) or np.any(sw < 0) or np.any(~np.isfinite(dw)) or np.any(dw < 0):
+        raise ValueError("weights must be finite and non-negative")
+    return s, st.astype(np.intp), sw, dw
+
+
+def _aggregate(
+    sums: np.ndarray,
+    counts: np.ndarray,
+    stratum_weights: np.ndarray,
+    dim_weights: np.ndarray,
+    aggregation: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dimension and overall scores from per-role sums/counts.
+
+    ``sums`` and ``counts`` have shape ``(..., R, D)``: the sum of (non-missing)
+    scores and the number of scores per role and dimension. Working from sums and
+    counts lets the point estimate and every bootstrap resample share one code
+    path. Returns ``(dims (..., D), overall (...))`` with NaN where undefined.
+    """
+    if aggregation == "pooled":
+        total_n = counts.sum(axis=-2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dims = np.where(total_n > 0, sums.sum(axis=-2) / np.where(total_n > 0, total_n, 1.0), np.nan)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            role_means = np.where(counts > 0, sums / np.where(counts > 0, counts, 1.0), np.nan)
+        # move roles to the last axis: (..., D, R)
+        dims = _weighted_nanmean(np.swapaxes(role_means, -1, -2), stratum_weights)
+    overall = _weighted_nanmean(dims, dim_weights)
+    return dims, overall
+
+
+def aggregate_scores(
+    scores: ArrayLike,
+    strata: ArrayLike,
+    stratum_weights: ArrayLike,
+    dim_weights: ArrayLike,
+    aggregation: str = "role-balanced",
+) -> tuple[list[float | None], float | None]:
+    """Point estimates that :func:`bootstrap_scores` resamples: ``(dimension scores, overall)``.
+
+    Role-balanced: per role, the mean of its respondents' scores in a dimension;
+    the dimension score is the ``stratum_weights``-weighted mean of the roles that
+    have a score. Pooled: the plain mean over all respondents. Overall is the
+    ``dim_weights``-weighted mean of the defined dimension scores. ``None`` where
+    undefined.
+    """
+    s, st, sw, dw = _validate_score_inputs(scores, strata, stratum_weights, dim_weights, aggregation)
+    one_hot = (st[None, :] == np.arange(sw.size)[:, None]).astype(float)  # (R, n)
+    present = ~np.isnan(s)
+    sums = one_hot @ np.where(present, s, 0.0)
+    counts = one_hot @ present.astype(float)
+    dims, overall = _aggregate(sums, counts, sw, dw, aggregation)
+    return [_finite_or_none(v) for v in dims], _finite_or_none(overall)
+
+
+def bootstrap_scores(
+    scores: ArrayLike,
+    strata: ArrayLike,
+    stratum_weights: ArrayLike,
+    dim_weights: ArrayLike,
+    aggregation: str = "role-balanced",
+    n_resamples: int = 2000,
+    seed: int = DEFAULT_SEED,
+    level: float = 0.95,
+) -> BootstrapResult:
+    """Stratified percentile bootstrap of dimension and overall scores.
+
+    ``scores`` is respondents x dimensions (0-100, NaN = no score), ``strata``
+    maps each respondent to a role index ``0..R-1`` and ``stratum_weights[r]`` is
+    role ``r``'s weight. Respondents are resampled with replacement *within* their
+    role, so every resample has the same role mix as the data: the role-balanced
+    score deliberately fixes the influence of each role, and the interval should
+    reflect sampling noise within roles, not a random role mix.
+
+    Each resample is recomputed exactly as :func:`aggregate_scores` does
+    (role-balanced or pooled, then the ``dim_weights``-weighted overall score).
+    Fully vectorised: per role, a ``B x n_r`` matrix of draw counts times the
+    role's score matrix yields all resampled sums at once. Seeded with
+    ``numpy.random.default_rng(seed)`` so the same data give the same interval.
+    """
+    _check_level(level)
+    _check_resamples(n_resamples)
+    s, st, sw, dw = _validate_score_inputs(scores, strata, stratum_weights, dim_weights, aggregation)
+    n_resamples = int(n_resamples)
+    n_roles, n_dims = sw.size, s.shape[1]
+    rng = np.random.default_rng(seed)
+
+    sums = np.zeros((n_resamples, n_roles, n_dims))
+    counts = np.zeros((n_resamples, n_roles, n_dims))
+    present = ~np.isnan(s)
+    filled = np.where(present, s, 0.0)
+    for role in range(n_roles):
+        members = np.flatnonzero(st == role)
+        if members.size == 0:
+            continue
+        role_scores = filled[members]
+        role_present = present[members].astype(float)
+        start = 0
+        for size in _block_sizes(n_resamples, members.size):
+            weights = _resample_counts(rng, members.size, size)
+            sums[start : start + size, role] = weights @ role_scores
+            counts[start : start + size, role] = weights @ role_present
+            start += size
+
+    dims, overall = _aggregate(sums, counts, sw, dw, aggregation)
+    dim_low, dim_high = _column_percentiles(dims, level)
+    overall_ci = percentile_ci(overall, level)
+    return BootstrapResult(
+        dim_low=dim_low,
+        dim_high=dim_high,
+        overall_low=None if overall_ci is None else overall_ci[0],
+        overall_high=None if overall_ci is None else overall_ci[1],
+    )
+
+
+def bootstrap_mean_ci(
+    values: ArrayLike,
+    n_resamples: int = 2000,
+    seed: int = DEFAULT_SEED,
+    level: float = 0.95,
+) -> tuple[float, float] | None:
+    """Percentile bootstrap interval for the mean of one sample (NaN dropped).
+
+    ``None`` with fewer than 2 values: one value gives a zero-width interval that
+    would look like certainty.
+    """
+    _check_level(level)
+    _check_resamples(n_resamples)
+    x = _as_1d_finite(values)
+    if x.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    return percentile_ci(_resampled_means(x, int(n_resamples), rng), level)
+
+
+def bootstrap_mean_difference(
+    a: ArrayLike,
+    b: ArrayLike,
+    n_resamples: int = 2000,
+    seed: int = DEFAULT_SEED,
+    level: float = 0.95,
+) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of ``mean(b) - mean(a)`` for independent samples.
+
+    Used to compare a baseline round ``a`` with a follow-up round ``b`` answered by
+    different (or unlinked) people: each sample is resampled separately. NaN
+    values are dropped; ``None`` if either sample has fewer than 2 values.
+    """
+    _check_level(level)
+    _check_resamples(n_resamples)
+    x = _as_1d_finite(a)
+    y = _as_1d_finite(b)
+    if x.size < 2 or y.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    mean_a = _resampled_means(x, int(n_resamples), rng)
+    mean_b = _resampled_means(y, int(n_resamples), rng)
+    return percentile_ci(mean_b - mean_a, level)
+
+
+def paired_bootstrap_difference(
+    a: ArrayLike,
+    b: ArrayLike,
+    n_resamples: int = 2000,
+    seed: int = DEFAULT_SEED,
+    level: float = 0.95,
+) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of the mean of ``b - a`` over matched pairs.
+
+    For the same respondents (or units) measured in two rounds, resampling pairs
+    keeps the within-person correlation, which gives a narrower and correct
+    interval than treating the rounds as independent. Pairs with a missing side
+    are dropped; ``None`` with fewer than 2 complete pairs.
+    """
+    _check_level(level)
+    _check_resamples(n_resamples)
+    x = np.asarray(a, dtype=float).ravel()
+    y = np.asarray(b, dtype=float).ravel()
+    if x.size != y.size:
+        raise ValueError(f"paired samples need equal lengths, got {x.size} and {y.size}")
+    keep = np.isfinite(x) & np.isfinite(y)
+    diff = y[keep] - x[keep]
+    if diff.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    return percentile_ci(_resampled_means(diff, int(n_resamples), rng), level)
