@@ -1,0 +1,535 @@
+"""Import response files into the workspace store: read, check, decide, write.
+
+The rules, so that no answer is ever lost or silently dropped:
+
+- **Each file is its own transaction.** A file is written completely or not at all;
+  an interrupted or killed import leaves the store exactly as before.
+- **Unreadable cells refuse the file** (every problem listed, nothing of the file
+  written). With ``skip_invalid`` the bad answer cells are stored as blank (their
+  text kept in ``raw``) and respondents whose role cannot be read are skipped; both
+  are recorded in the import log.
+- **Re-imports are safe.** A file whose bytes were already imported in the round is
+  "unchanged". A respondent is recognised by the survey tool's response key, else
+  the e-mail, else a fingerprint of role, unit and answers: same identity and same
+  answers is a duplicate (skipped); same identity with different answers is a
+  conflict that refuses the file unless ``replace`` is given.
+- **Quality flags never drop anyone**: straight-lining, speeders and duplicate
+  submissions are flagged in the report and stored on the respondent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from . import quality
+from .errors import AssessmentError, ImportFailed, Problem, StoreError
+from .questionnaire import Questionnaire
+from .responses import ANSWERED, BLANK, NA
+from .store import Store, _now, open_store
+
+if TYPE_CHECKING:
+    from .engagement import Workspace
+
+IMPORTED, REFUSED, UNCHANGED, DRY_RUN = "imported", "refused", "unchanged", "dry-run"
+POLICY = ("each file is imported in its own transaction: a file with unreadable answers or conflicts "
+          "is refused before anything of it is written; files already imported stay as they are")
+# Test-only: a path; the import writes it and sleeps inside its transaction, so a test
+# can kill the process there and check that the store is unchanged.
+PAUSE_HOOK_ENV = "ASSESS_TEST_PAUSE_IN_IMPORT"
+
+SKIP_UNREADABLE_ROLE = "unreadable role"
+SKIP_DUPLICATE_IN_FILE = "duplicate submission in file"
+
+
+@dataclass
+class FileReport:
+    """What happened to one file."""
+
+    path: str
+    source: str | None = None
+    sha256: str | None = None
+    status: str = REFUSED
+    added: int = 0
+    replaced: int = 0
+    duplicate: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    invalid_cells_blanked: int = 0
+    unmapped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    quality: dict[str, list[str]] = field(default_factory=dict)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    message: str | None = None
+    import_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def summary_line(self) -> str:
+        counts = f"{self.added} added"
+        if self.replaced:
+            counts += f", {self.replaced} replaced"
+        if self.duplicate:
+            counts += f", {self.duplicate} already stored"
+        skipped = sum(self.skipped.values())
+        if skipped:
+            counts += f", {skipped} skipped"
+        src = f" [{self.source}]" if self.source else ""
+        if self.status in (IMPORTED, DRY_RUN):
+            verb = "would import" if self.status == DRY_RUN else "imported"
+            return f"{self.path}{src}: {verb}: {counts}"
+        return f"{self.path}{src}: {self.status}: {self.message or counts}"
+
+
+@dataclass
+class ImportReport:
+    """The outcome of :func:`import_responses`, one :class:`FileReport` per file."""
+
+    round: str
+    dry_run: bool = False
+    files: list[FileReport] = field(default_factory=list)
+    policy: str = POLICY
+
+    @property
+    def refused(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == REFUSED]
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+    @property
+    def added(self) -> int:
+        return sum(f.added for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"round": self.round, "dry_run": self.dry_run, "policy": self.policy, "ok": self.ok,
+                "files": [asdict(f) for f in self.files]}
+
+    def summary_lines(self, max_problems: int = 50) -> list[str]:
+        """Human-readable lines: one per file, then its problems, skips and flags."""
+        lines = []
+        for f in self.files:
+            lines.append(f.summary_line())
+            shown = f.problems[:max_problems]
+            for p in shown:
+                lines.append(f"  row {p['row']}, column {p['column']!r}: {p['value']!r}: {p['why']}")
+            if len(f.problems) > len(shown):
+                lines.append(f"  ... {len(f.problems) - len(shown)} more problems")
+            if f.invalid_cells_blanked:
+                lines.append(f"  {f.invalid_cells_blanked} unreadable answer(s) stored as blank")
+            for c in f.conflicts[:max_problems]:
+                lines.append(f"  conflict: row {c['row']}: {c['identity_kind']} {c['identity']!r} is already "
+                             f"stored as {c['respondent_id']} with different answers")
+            for reason, n in f.skipped.items():
+                if n:
+                    lines.append(f"  skipped {n}: {reason}")
+            if f.unmapped:
+                lines.append(f"  unmapped columns (ignored): {', '.join(f.unmapped)}")
+            for flag, ids in f.quality.items():
+                lines.append(f"  flagged {flag}: {len(ids)} ({', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''})")
+            for w in f.warnings:
+                lines.append(f"  note: {w}")
+        return lines
+
+
+# -- preparing one parsed file ------------------------------------------------------------
+
+
+def _problem_dict(p: Any) -> dict[str, Any]:
+    return {"row": int(p.row) if p.row is not None else None, "column": str(p.column), "value": str(p.value),
+            "why": str(p.why)}
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+@dataclass
+class _Prepared:
+    respondents: pd.DataFrame   # kept respondents, with identity, content_hash, respondent_id, flags
+    answers: pd.DataFrame       # answers of kept respondents (source_row keyed)
+    problems: list[dict[str, Any]]
+    skipped: Counter
+    invalid_cells: int
+
+
+def _invalid_answer_mask(answers: pd.DataFrame, q: Questionnaire) -> pd.Series:
+    """Cells that claim an answer but hold no valid value for a scale or numeric question."""
+    kind = answers["question_id"].map({qid: qq.type for qid, qq in q.questions.items()})
+    valid_points = {qid: {p.value for p in q.scale_of(qq).points}
+                    for qid, qq in q.questions.items() if qq.type == "scale"}
+    answered = answers["state"] == ANSWERED
+    scored = kind.isin(["scale", "numeric"])
+    bad = answered & scored & answers["value"].isna()
+    scale_rows = answered & (kind == "scale") & answers["value"].notna()
+    if scale_rows.any():
+        sub = answers.loc[scale_rows, ["question_id", "value"]]
+        ok = [v in valid_points[qid] for qid, v in zip(sub["question_id"], sub["value"], strict=True)]
+        bad.loc[sub.index] = ~pd.Series(ok, index=sub.index)
+    return bad.fillna(False).astype(bool)
+
+
+def _fingerprints(respondents: pd.DataFrame, answers: pd.DataFrame) -> pd.Series:
+    """A stable hash of role, unit and the non-blank answers, per source_row."""
+    a = answers[answers["state"] != BLANK]
+    if len(a):
+        val = a["value"]
+        token = pd.Series(a["raw"].astype("str").fillna("").str.strip(), index=a.index)
+        has_value = val.notna()
+        token = token.where(~has_value, val.astype("str"))
+        token = token.where(a["state"] != NA, "NA")
+        cell = a["question_id"].astype("str") + "=" + token
+        joined = (pd.DataFrame({"source_row": a["source_row"], "qid": a["question_id"], "cell": cell})
+                  .sort_values(["source_row", "qid"]).groupby("source_row")["cell"].agg("\x1f".join))
+    else:
+        joined = pd.Series(dtype="str")
+    out = {}
+    for row, role, unit in zip(respondents["source_row"], respondents["role"], respondents["unit"], strict=True):
+        text = f"{role}\x1e{_text(unit) or ''}\x1e{joined.get(row, '')}"
+        out[row] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return pd.Series(out, dtype="str")
+
+
+def _prepare(parsed: Any, q: Questionnaire, skip_invalid: bool) -> _Prepared:
+    resp = parsed.respondents.copy()
+    ans = parsed.answers.copy()
+    for col in ("response_key", "email", "role", "role_raw", "unit", "submitted", "duration_s"):
+        if col not in resp.columns:
+            resp[col] = pd.NA
+    problems = [_problem_dict(p) for p in parsed.problems]
+    problem_rows = {p["row"] for p in problems}
+    skipped: Counter = Counter({k: int(v) for k, v in (parsed.skipped or {}).items() if v})
+
+    # Respondents whose role is unreadable cannot be scored.
+    bad_role = ~resp["role"].astype("object").isin(list(q.role_by_id))
+    for row, raw in zip(resp.loc[bad_role, "source_row"], resp.loc[bad_role, "role_raw"], strict=True):
+        if int(row) not in problem_rows:  # the reader should have said so; never stay silent
+            problems.append({"row": int(row), "column": "role", "value": _text(raw) or "",
+                             "why": "no readable role; roles: " + ", ".join(r.label for r in q.roles)})
+    ans = ans[ans["question_id"].isin(list(q.questions))]
+    bad_cells = _invalid_answer_mask(ans, q)
+    for row, qid, raw in zip(ans.loc[bad_cells, "source_row"], ans.loc[bad_cells, "question_id"],
+                             ans.loc[bad_cells, "raw"], strict=True):
+        if int(row) not in problem_rows:
+            problems.append({"row": int(row), "column": qid, "value": _text(raw) or "",
+                             "why": "not a valid answer for this question"})
+    invalid = 0
+    if skip_invalid:
+        if bad_role.any():
+            skipped[SKIP_UNREADABLE_ROLE] += int(bad_role.sum())
+            gone = set(resp.loc[bad_role, "source_row"])
+            resp = resp[~bad_role]
+            ans = ans[~ans["source_row"].isin(gone)]
+            bad_cells = bad_cells.loc[ans.index]
+        invalid = int(bad_cells.sum())
+        if invalid:
+            ans = ans.copy()
+            ans.loc[bad_cells, "state"] = BLANK
+            ans.loc[bad_cells, "value"] = float("nan")
+    return _Prepared(resp.reset_index(drop=True), ans.reset_index(drop=True), problems, skipped, invalid)
+
+
+def _assign_identities(prep: _Prepared, source: str, stem: str) -> None:
+    """Identity, content hash, in-file duplicates and candidate respondent ids."""
+    resp, ans = prep.respondents, prep.answers
+    resp["content_hash"] = resp["source_row"].map(_fingerprints(resp, ans)).astype("str")
+    keys = [_text(k) for k in resp["response_key"]]
+    emails = [(_text(e) or "").casefold() or None for e in resp["email"]]
+    kinds, base = [], []
+    for key, email, fp in zip(keys, emails, resp["content_hash"], strict=True):
+        if key:
+            kinds.append("key")
+            base.append(f"key:{source}:{key}")
+        elif email:
+            kinds.append("email")
+            base.append(f"email:{email}")
+        else:
+            kinds.append("content")
+            base.append(f"content:{fp}")
+    seen: dict[str, list[str]] = {}
+    identity, keep = [], []
+    for kind, ident, fp in zip(kinds, base, resp["content_hash"], strict=True):
+        group = seen.setdefault(ident, [])
+        if kind != "content" and fp in group:
+            keep.append(False)  # the same person submitting the same answers twice
+            identity.append(ident)
+            continue
+        group.append(fp)
+        keep.append(True)
+        identity.append(ident if len(group) == 1 else f"{ident}#{len(group)}")
+    resp["identity_kind"] = kinds
+    resp["base_identity"] = base
+    resp["identity"] = identity
+    dropped = [not k for k in keep]
+    if any(dropped):
+        prep.skipped[SKIP_DUPLICATE_IN_FILE] += sum(dropped)
+        gone = set(resp.loc[dropped, "source_row"])
+        resp = resp[keep].reset_index(drop=True)
+        prep.answers = prep.answers[~prep.answers["source_row"].isin(gone)].reset_index(drop=True)
+    # Several kept submissions under one key/e-mail, or identical answers: flag them all.
+    multi = resp["base_identity"].map(resp["base_identity"].value_counts()) > 1
+    resp["flags"] = [[] for _ in range(len(resp))]
+    for i in resp.index[multi]:
+        kind = resp.at[i, "identity_kind"]
+        resp.at[i, "flags"].append({"key": quality.DUPLICATE_ID, "email": quality.DUPLICATE_EMAIL,
+                                    "content": quality.IDENTICAL_ANSWERS}[kind])
+    resp["id_candidate"] = [k if k else f"{stem}-r{int(r)}" for k, r in
+                            zip([_text(k) for k in resp["response_key"]], resp["source_row"], strict=True)]
+    prep.respondents = resp
+
+
+def _add_quality_flags(prep: _Prepared, q: Questionnaire) -> None:
+    resp = prep.respondents
+    found = quality.quality_flags(resp, prep.answers, q, key="source_row")
+    for i, row in zip(resp.index, resp["source_row"], strict=True):
+        for flag in found.get(row, []):
+            if flag not in resp.at[i, "flags"]:
+                resp.at[i, "flags"].append(flag)
+
+
+def _unique_id(candidate: str, stem: str, taken: set[str]) -> str:
+    rid = candidate
+    if rid in taken and not rid.startswith(f"{stem}-"):
+        rid = f"{stem}-{candidate}"
+    n = 2
+    base = rid
+    while rid in taken:
+        rid = f"{base}-{n}"
+        n += 1
+    taken.add(rid)
+    return rid
+
+
+def _obj(series: pd.Series) -> list:
+    """Column values for sqlite: missing values as None."""
+    s = series.astype("object")
+    return s.where(s.notna(), None).tolist()
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport, *, round: str,
+                skip_invalid: bool, replace: bool, dry_run: bool) -> None:
+    path = Path(parsed.path)
+    stem = path.stem
+    report.source, report.sha256 = parsed.source, parsed.sha256
+    report.unmapped = list(parsed.unmapped_columns or [])
+    report.warnings = list(parsed.warnings or [])
+    prep = _prepare(parsed, q, skip_invalid)
+    report.problems = prep.problems
+    report.invalid_cells_blanked = prep.invalid_cells
+    if prep.problems and not skip_invalid:
+        report.skipped = dict(prep.skipped)
+        report.status = REFUSED
+        report.message = (f"{len(prep.problems)} unreadable answer{'s' if len(prep.problems) != 1 else ''}; "
+                          "nothing was stored (use --skip-invalid to store them as blank and skip "
+                          "respondents without a readable role)")
+        return
+    _assign_identities(prep, parsed.source, stem)
+    _add_quality_flags(prep, q)
+    resp, ans = prep.respondents, prep.answers
+
+    conn = store.conn
+    with store.transaction():
+        earlier = conn.execute("SELECT file_name, imported_at FROM imports WHERE round = ? AND sha256 = ? "
+                               "AND status = ?", (round, parsed.sha256, IMPORTED)).fetchone()
+        if earlier:
+            report.status = UNCHANGED
+            report.message = f"already imported ({earlier[0]}, {earlier[1]}); nothing changed"
+            report.skipped = dict(prep.skipped)
+            return
+        stored = {ident: (pk, rid, fp) for ident, pk, rid, fp in conn.execute(
+            "SELECT identity, pk, respondent_id, content_hash FROM respondents WHERE round = ?", (round,))}
+        stored_hashes = {fp for _, _, fp in stored.values()}
+        taken = {rid for _, rid, _ in stored.values()}
+        to_replace: list[int] = []
+        keep = []
+        ids = []
+        for i, ident, fp, kind, row, cand in zip(resp.index, resp["identity"], resp["content_hash"],
+                                                 resp["identity_kind"], resp["source_row"], resp["id_candidate"],
+                                                 strict=True):
+            old = stored.get(ident)
+            if old is not None and old[2] == fp:
+                report.duplicate += 1
+                keep.append(False)
+                ids.append(None)
+                continue
+            if old is not None:
+                report.conflicts.append({"row": int(row), "identity_kind": kind,
+                                         "identity": ident.split(":", 2)[-1], "respondent_id": old[1]})
+                to_replace.append(old[0])
+                ids.append(old[1])  # the replacement keeps the respondent's id
+            else:
+                ids.append(_unique_id(cand, stem, taken))
+                if fp in stored_hashes and quality.IDENTICAL_ANSWERS not in resp.at[i, "flags"]:
+                    resp.at[i, "flags"].append(quality.IDENTICAL_ANSWERS)
+            keep.append(True)
+        if report.conflicts and not replace:
+            report.status = REFUSED
+            report.skipped = dict(prep.skipped)
+            report.message = (f"{len(report.conflicts)} respondent(s) already stored with different answers; "
+                              "nothing was stored (use --replace to replace them)")
+            report.duplicate = 0
+            return
+        resp = resp.assign(respondent_id=ids)[keep]
+        report.replaced = len(to_replace)
+        report.added = len(resp) - report.replaced
+        report.skipped = dict(prep.skipped)
+        qual: dict[str, list[str]] = {}
+        for rid, flags in zip(resp["respondent_id"], resp["flags"], strict=True):
+            for flag in flags:
+                qual.setdefault(flag, []).append(rid)
+        report.quality = qual
+        if report.added == 0 and report.replaced == 0:
+            report.status = UNCHANGED
+            report.message = f"all {report.duplicate} respondent(s) already stored; nothing changed"
+            return
+
+        counts = {"added": report.added, "replaced": report.replaced, "duplicate": report.duplicate,
+                  "invalid_cells_blanked": report.invalid_cells_blanked}
+        cur = conn.execute(
+            "INSERT INTO imports(round, file_name, file_path, sha256, source, imported_at, counts, problems,"
+            " unmapped, skipped, quality, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (round, path.name, str(path.resolve()), parsed.sha256, parsed.source, _now(), json.dumps(counts),
+             json.dumps(report.problems), json.dumps(report.unmapped), json.dumps(report.skipped),
+             json.dumps(qual), IMPORTED))
+        import_id = cur.lastrowid
+        if to_replace:
+            pks = [(pk,) for pk in to_replace]
+            conn.executemany("DELETE FROM answers WHERE respondent = ?", pks)
+            conn.executemany("DELETE FROM respondents WHERE pk = ?", pks)
+        duration = pd.to_numeric(resp["duration_s"], errors="coerce")
+        conn.executemany(
+            "INSERT INTO respondents(respondent_id, round, import_id, identity, email, role, unit, source_file,"
+            " source_row, submitted, duration_s, flags, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            zip(resp["respondent_id"], [round] * len(resp), [import_id] * len(resp), resp["identity"],
+                [_text(e) for e in resp["email"]], resp["role"].astype("str"), [_text(u) for u in resp["unit"]],
+                [path.name] * len(resp), [int(r) for r in resp["source_row"]], [_text(s) for s in resp["submitted"]],
+                _obj(duration), [json.dumps(f) for f in resp["flags"]], resp["content_hash"], strict=True))
+        pk_of = dict(conn.execute("SELECT source_row, pk FROM respondents WHERE import_id = ?", (import_id,)))
+        ans = ans[ans["source_row"].isin(set(resp["source_row"]))]
+        conn.executemany(
+            "INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
+            zip(ans["source_row"].map(pk_of).tolist(), ans["question_id"].astype("str").tolist(), _obj(ans["raw"]),
+                _obj(ans["value"]), ans["state"].astype("str").tolist(), strict=True))
+        report.import_id = import_id
+        pause = os.environ.get(PAUSE_HOOK_ENV)
+        if pause:
+            Path(pause).write_text("in transaction", encoding="utf-8")
+            time.sleep(120)
+        if dry_run:
+            report.status = DRY_RUN
+            report.import_id = None
+            raise _DryRun
+        report.status = IMPORTED
+
+
+class _DryRun(Exception):
+    """Rolls a dry run's transaction back."""
+
+
+# -- public API ---------------------------------------------------------------------------
+
+
+def import_parsed(store: Store, parsed: Any, questionnaire: Questionnaire, *, round: str | None = None,
+                  skip_invalid: bool = False, replace: bool = False, dry_run: bool = False) -> FileReport:
+    """Store one already-read file (an importer's ``ParsedFile``) in its own transaction."""
+    rnd = store.resolve_round(round)
+    report = FileReport(path=str(parsed.path))
+    with contextlib.suppress(_DryRun):  # the dry run's transaction was rolled back
+        _write_file(store, parsed, questionnaire, report, round=rnd, skip_invalid=skip_invalid,
+                    replace=replace, dry_run=dry_run)
+    return report
+
+
+def import_responses(workspace: Workspace | str | Path, paths: Sequence[str | Path] | str | Path, *,
+                     source: str = "auto", mapping: Any = None, dry_run: bool = False,
+                     skip_invalid: bool = False, replace: bool = False, round: str | None = None,
+                     progress: Callable[[int, int, Path], None] | None = None,
+                     questionnaire: Questionnaire | None = None, raise_on_refused: bool = True) -> ImportReport:
+    """Import response files into the store of ``workspace`` (or a store path plus ``questionnaire``).
+
+    Returns an :class:`ImportReport`. If a file was refused and ``raise_on_refused``
+    is true, raises :class:`ImportFailed` (with ``.report``) after every file was
+    tried; files imported before or after a refused one stay imported. ``mapping``
+    is a mapping object or a path to a mapping YAML file.
+    """
+    from .importers import load_mapping, read_responses
+
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if isinstance(workspace, str | Path):
+        store_path = Path(workspace)
+        if questionnaire is None:
+            raise TypeError("import_responses with a store path needs questionnaire=")
+    else:
+        store_path = workspace.store_path
+        questionnaire = questionnaire or workspace.questionnaire
+    if isinstance(mapping, str | Path):
+        mapping = load_mapping(mapping)
+    # A dry run against a workspace without a store reads an in-memory one: it creates nothing.
+    use_path = None if (dry_run and not store_path.exists()) else store_path
+    with open_store(use_path) as store:
+        rnd = store.resolve_round(round)
+        report = ImportReport(round=rnd, dry_run=dry_run)
+        for index, path in enumerate(paths):
+            if progress:
+                progress(index, len(paths), path)
+            file_report = FileReport(path=str(path))
+            try:
+                parsed = read_responses(path, questionnaire, source=source, mapping=mapping)
+            except AssessmentError as exc:
+                file_report.message = exc.message
+                file_report.problems = [{"row": p.line, "column": p.column, "value": "", "why": p.message}
+                                        for p in exc.problems]
+                report.files.append(file_report)
+                continue
+            report.files.append(import_parsed(store, parsed, questionnaire, round=rnd, skip_invalid=skip_invalid,
+                                              replace=replace, dry_run=dry_run))
+    if report.refused and raise_on_refused:
+        raise refused_error(report)
+    return report
+
+
+def refused_error(report: ImportReport) -> ImportFailed:
+    """One :class:`ImportFailed` naming the first refused file, listing every problem."""
+    first = report.refused[0]
+    problems = []
+    for f in report.refused:
+        for p in f.problems:
+            problems.append(Problem(f"row {p['row']}, column {p['column']!r}: {p['value']!r}: {p['why']}",
+                                    file=f.path))
+        if not f.problems:
+            problems.append(Problem(f.message or "refused", file=f.path))
+    message = first.message or "refused"
+    if len(report.refused) > 1:
+        message += f" ({len(report.refused)} files refused)"
+    exc = ImportFailed(message, file=first.path, problems=problems)
+    exc.report = report  # type: ignore[attr-defined]
+    return exc
+
+
+def remove_respondents(workspace: Workspace, ids: Iterable[str], round: str | None = None) -> int:
+    """Remove respondents by id from the workspace store (all or nothing)."""
+    if not workspace.store_path.exists():
+        raise StoreError("no responses imported yet", file=workspace.store_path)
+    with open_store(workspace.store_path) as store:
+        return store.remove_respondents(ids, round=round)

@@ -1,0 +1,337 @@
+"""The response store: one SQLite file per workspace (``responses.sqlite``).
+
+Why SQLite: answers arrive over days in many files; every import must be all or
+nothing (a killed process or a bad file must leave earlier answers untouched) and
+re-running scoring must read everything back in well under a second. One file in
+the workspace folder also travels with the engagement (zip it, mail it).
+
+Layout (schema version in ``PRAGMA user_version``; :data:`MIGRATIONS` upgrades old
+workspaces in place, inside one transaction):
+
+- ``meta(key, value)``: the current round and other settings;
+- ``rounds(name, created_at)``: assessment rounds (``baseline``, ``day-90``...);
+- ``imports``: one row per imported file, with what was read, skipped and flagged;
+- ``respondents``: one row per respondent; ``identity`` (the survey tool's response
+  key, else the e-mail, else a fingerprint of the answers) detects re-imports;
+- ``answers``: one row per respondent x question, exactly as in
+  :mod:`assessment.responses`.
+
+The journal is the classic rollback journal with ``synchronous=FULL``: at rest the
+store is a single file, and a transaction interrupted at any point is rolled back
+the next time the file is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import StoreError
+from .responses import ANSWER_COLUMNS, Responses, empty_responses
+
+if TYPE_CHECKING:
+    from .engagement import Workspace
+
+DEFAULT_ROUND = "baseline"
+PROVENANCE_COLUMNS = ["source_file", "source_row", "submitted", "flags", "round"]
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE rounds (name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
+CREATE TABLE imports (
+    id INTEGER PRIMARY KEY,
+    round TEXT NOT NULL REFERENCES rounds(name),
+    file_name TEXT NOT NULL,
+    file_path TEXT,
+    sha256 TEXT NOT NULL,
+    source TEXT,
+    imported_at TEXT NOT NULL,
+    counts TEXT NOT NULL DEFAULT '{}',
+    problems TEXT NOT NULL DEFAULT '[]',
+    unmapped TEXT NOT NULL DEFAULT '[]',
+    skipped TEXT NOT NULL DEFAULT '{}',
+    quality TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL
+);
+CREATE INDEX imports_round_sha ON imports(round, sha256);
+CREATE TABLE respondents (
+    pk INTEGER PRIMARY KEY,
+    respondent_id TEXT NOT NULL,
+    round TEXT NOT NULL REFERENCES rounds(name),
+    import_id INTEGER REFERENCES imports(id),
+    identity TEXT NOT NULL,
+    email TEXT,
+    role TEXT NOT NULL,
+    unit TEXT,
+    source_file TEXT,
+    source_row INTEGER,
+    submitted TEXT,
+    duration_s REAL,
+    flags TEXT NOT NULL DEFAULT '[]',
+    UNIQUE (round, respondent_id)
+);
+CREATE INDEX respondents_identity ON respondents(round, identity);
+CREATE TABLE answers (
+    respondent INTEGER NOT NULL REFERENCES respondents(pk) ON DELETE CASCADE,
+    question_id TEXT NOT NULL,
+    raw TEXT,
+    value REAL,
+    state TEXT NOT NULL CHECK (state IN ('answered', 'na', 'blank'))
+);
+CREATE INDEX answers_respondent ON answers(respondent);
+"""
+
+# v2: a fingerprint of role, unit and answers, so "same respondent, same answers"
+# (a duplicate) and "same respondent, different answers" (a conflict) are told apart
+# without reading the answers back.
+_V2 = """
+ALTER TABLE respondents ADD COLUMN content_hash TEXT;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class Store:
+    """An open response store. Use :func:`open_store` (a context manager)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self.conn = conn
+        self.path = path
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception (KeyboardInterrupt too) rolls back."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- rounds ---------------------------------------------------------------------
+
+    def rounds(self) -> list[dict[str, Any]]:
+        """Every round with its respondent and import counts, oldest first."""
+        rows = self.conn.execute(
+            "SELECT r.name, r.created_at,"
+            " (SELECT COUNT(*) FROM respondents p WHERE p.round = r.name),"
+            " (SELECT COUNT(*) FROM imports i WHERE i.round = r.name)"
+            " FROM rounds r ORDER BY r.created_at, r.rowid").fetchall()
+        current = self.current_round()
+        return [{"name": n, "created_at": c, "respondents": p, "imports": i, "current": n == current}
+                for n, c, p, i in rows]
+
+    def current_round(self) -> str:
+        """The round imports go to and scoring reads by default."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'current_round'").fetchone()
+        return row[0] if row else DEFAULT_ROUND
+
+    def _round_exists(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM rounds WHERE name = ?", (name,)).fetchone() is not None
+
+    def new_round(self, name: str, *, make_current: bool = True) -> None:
+        """Start a new round (e.g. ``day-90``); by default it becomes the current one."""
+        name = _round_name(name, self.path)
+        with self.transaction() as c:
+            if self._round_exists(name):
+                raise StoreError(f"round {name!r} already exists", file=self.path)
+            c.execute("INSERT INTO rounds(name, created_at) VALUES (?, ?)", (name, _now()))
+            if make_current:
+                c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('current_round', ?)", (name,))
+
+    def set_current_round(self, name: str) -> None:
+        """Make an existing round the current one."""
+        if not self._round_exists(name):
+            known = ", ".join(r["name"] for r in self.rounds())
+            raise StoreError(f"no round {name!r}; rounds: {known}", file=self.path)
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('current_round', ?)", (name,))
+
+    def resolve_round(self, name: str | None) -> str:
+        """``name`` if given and known, else the current round."""
+        if name is None:
+            return self.current_round()
+        if not self._round_exists(name):
+            known = ", ".join(r["name"] for r in self.rounds())
+            raise StoreError(f"no round {name!r}; rounds: {known} (create it with `assess round new`)",
+                             file=self.path)
+        return name
+
+    # -- reading --------------------------------------------------------------------
+
+    def imports(self, round: str | None = None) -> list[dict[str, Any]]:
+        """The import log of a round (default: current), oldest first, JSON fields decoded."""
+        rnd = self.resolve_round(round)
+        cur = self.conn.execute(
+            "SELECT id, round, file_name, file_path, sha256, source, imported_at, counts, problems,"
+            " unmapped, skipped, quality, status FROM imports WHERE round = ? ORDER BY id", (rnd,))
+        names = [d[0] for d in cur.description]
+        out = []
+        for row in cur.fetchall():
+            rec = dict(zip(names, row, strict=True))
+            for key in ("counts", "problems", "unmapped", "skipped", "quality"):
+                rec[key] = json.loads(rec[key]) if rec[key] else None
+            out.append(rec)
+        return out
+
+    def respondent_count(self, round: str | None = None) -> int:
+        rnd = self.resolve_round(round)
+        return self.conn.execute("SELECT COUNT(*) FROM respondents WHERE round = ?", (rnd,)).fetchone()[0]
+
+    def load_responses(self, round: str | None = None, unit: str | None = None) -> Responses:
+        """The tidy :class:`~assessment.responses.Responses` of one round (default: current).
+
+        Respondents carry provenance (``source_file``, ``source_row``, ``submitted``,
+        ``flags`` as comma-joined text, ``round``); ``unit`` keeps one business unit
+        (case-insensitive).
+        """
+        import pandas as pd
+
+        rnd = self.resolve_round(round)
+        where, params = "r.round = ?", [rnd]
+        if unit is not None:
+            where += " AND lower(r.unit) = lower(?)"
+            params.append(unit)
+        people = self.conn.execute(
+            "SELECT r.pk, r.respondent_id, r.role, r.unit, r.source_file, r.source_row, r.submitted, r.flags,"
+            f" r.round FROM respondents r WHERE {where} ORDER BY r.pk", params).fetchall()
+        cells = self.conn.execute(
+            "SELECT r.respondent_id, a.question_id, a.raw, a.value, a.state FROM answers a"
+            f" JOIN respondents r ON r.pk = a.respondent WHERE {where} ORDER BY a.respondent, a.rowid",
+            params).fetchall()
+        if not people:
+            base = empty_responses()
+            extra = {c: pd.Series(dtype="Int64" if c == "source_row" else "str") for c in PROVENANCE_COLUMNS}
+            return Responses(base.respondents.assign(**extra), base.answers)
+        rcols = ["pk", "respondent_id", "role", "unit", *PROVENANCE_COLUMNS]
+        respondents = pd.DataFrame(people, columns=rcols).drop(columns="pk")
+        respondents["flags"] = [",".join(json.loads(f)) if f else "" for f in respondents["flags"]]
+        for col in ("respondent_id", "role", "unit", "source_file", "submitted", "flags", "round"):
+            respondents[col] = respondents[col].astype("str")
+        respondents["source_row"] = respondents["source_row"].astype("Int64")
+        answers = pd.DataFrame(cells, columns=ANSWER_COLUMNS)
+        for col in ("respondent_id", "question_id", "raw", "state"):
+            answers[col] = answers[col].astype("str")
+        answers["value"] = answers["value"].astype("float64")
+        return Responses(respondents, answers)
+
+    def find_respondents(self, ids: Iterable[str], round: str | None = None) -> dict[str, int]:
+        """respondent_id -> pk for those of ``ids`` stored in the round."""
+        rnd = self.resolve_round(round)
+        found = {}
+        for rid in ids:
+            row = self.conn.execute("SELECT pk FROM respondents WHERE round = ? AND respondent_id = ?",
+                                    (rnd, rid)).fetchone()
+            if row:
+                found[rid] = row[0]
+        return found
+
+    # -- changing -------------------------------------------------------------------
+
+    def remove_respondents(self, ids: Iterable[str], round: str | None = None) -> int:
+        """Remove respondents (and their answers) by id; all or nothing.
+
+        Unknown ids raise :class:`StoreError` and nothing is removed, so a typo never
+        half-applies a removal.
+        """
+        ids = list(dict.fromkeys(ids))
+        rnd = self.resolve_round(round)
+        found = self.find_respondents(ids, rnd)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise StoreError(f"no respondent {', '.join(missing)} in round {rnd!r}; nothing was removed",
+                             file=self.path)
+        with self.transaction() as c:
+            pks = [(pk,) for pk in found.values()]
+            c.executemany("DELETE FROM answers WHERE respondent = ?", pks)
+            c.executemany("DELETE FROM respondents WHERE pk = ?", pks)
+        return len(found)
+
+
+def _round_name(name: str, path: Path | None) -> str:
+    name = name.strip()
+    if not name or len(name) > 64 or any(ch in name for ch in "\n\r\t"):
+        raise StoreError(f"round name must be 1-64 characters on one line, got {name!r}", file=path)
+    return name
+
+
+def _migrate(conn: sqlite3.Connection, path: Path | None, upto: int = SCHEMA_VERSION) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"the store was written by a newer version of assess (schema {version}, "
+                         f"this one knows {SCHEMA_VERSION}); upgrade assess", file=path)
+    if version >= upto:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for number in range(version, upto):
+            for statement in MIGRATIONS[number].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            if number == 0:
+                conn.execute("INSERT INTO rounds(name, created_at) VALUES (?, ?)", (DEFAULT_ROUND, _now()))
+        conn.execute(f"PRAGMA user_version = {int(upto)}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def open_store(path: str | Path | None, *, create: bool = True, _upto: int = SCHEMA_VERSION) -> Store:
+    """Open (and create or upgrade) the store at ``path``; ``None`` opens a throw-away
+    in-memory store (used by dry runs). Use as ``with open_store(p) as store: ...``."""
+    target = Path(path) if path is not None else None
+    if target is not None and not target.exists() and not create:
+        raise StoreError("no responses imported yet (the response store does not exist)", file=target)
+    try:
+        conn = sqlite3.connect(str(target) if target else ":memory:", isolation_level=None, timeout=30)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the response store: {exc}", file=target) from None
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        _migrate(conn, target, _upto)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"not a readable response store ({exc})", file=target) from None
+    except BaseException:
+        conn.close()
+        raise
+    return Store(conn, target)
+
+
+def load_workspace_responses(workspace: Workspace, round: str | None = None,
+                             unit: str | None = None) -> Responses:
+    """The workspace's responses; empty if nothing was imported yet."""
+    if not workspace.store_path.exists():
+        import pandas as pd
+
+        base = empty_responses()
+        extra = {c: pd.Series(dtype="Int64" if c == "source_row" else "str") for c in PROVENANCE_COLUMNS}
+        return Responses(base.respondents.assign(**extra), base.answers)
+    with open_store(workspace.store_path) as store:
+        return store.load_responses(round=round, unit=unit)
+
