@@ -1,0 +1,264 @@
+"""Import decisions (refuse, skip, duplicate, conflict, replace), quality flags and crash safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_store import FakeProblem, make_parsed, person
+
+from assessment import quality
+from assessment.collect import PAUSE_HOOK_ENV, import_parsed
+from assessment.questionnaire import load_questionnaire, parse_questionnaire
+from assessment.store import open_store
+
+DATA = Path(__file__).parent / "data"
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture
+def q():
+    return load_questionnaire(DATA / "worked.yaml")
+
+
+def snapshot(store):
+    r = store.load_responses()
+    def plain(df):  # NaN != NaN, so compare missing values as None
+        obj = df.astype("object")
+        return obj.where(obj.notna(), None).to_dict("records")
+
+    return plain(r.respondents), plain(r.answers), store.imports()
+
+
+def test_file_with_unreadable_cells_is_refused_and_nothing_stored(tmp_path, q):
+    with open_store(tmp_path / "s.sqlite") as store:
+        import_parsed(store, make_parsed(tmp_path / "first.csv", [person(2)], q), q)
+        before = snapshot(store)
+        bad = make_parsed(tmp_path / "bad.csv", [person(2, agree="Agreee"), person(3, role=None, role_raw="Boss")], q,
+                          problems=[FakeProblem(2, "GOV-1", "Agreee", "not a label of scale agree5"),
+                                    FakeProblem(3, "Role", "Boss", "unknown role")])
+        rep = import_parsed(store, bad, q)
+        assert rep.status == "refused"
+        assert "2 unreadable answers; nothing was stored" in rep.message
+        assert [(p["row"], p["value"]) for p in rep.problems] == [(2, "Agreee"), (3, "Boss")]
+        assert snapshot(store) == before
+
+
+def test_problems_the_reader_missed_are_still_caught(tmp_path, q):
+    # an 'answered' scale cell without a value, reported by nobody, must not slip through as a blank
+    with open_store(tmp_path / "s.sqlite") as store:
+        rep = import_parsed(store, make_parsed(tmp_path / "x.csv", [person(2, agree="Agreee")], q), q)
+        assert rep.status == "refused"
+        assert rep.problems == [{"row": 2, "column": "GOV-1", "value": "Agreee",
+                                 "why": "not a valid answer for this question"}]
+        assert len(store.load_responses()) == 0
+
+
+def test_skip_invalid_blanks_bad_cells_and_skips_unreadable_roles(tmp_path, q):
+    bad = make_parsed(tmp_path / "bad.csv", [person(2, agree="Agreee"), person(3, role=None, role_raw="Boss"),
+                                             person(4, role="ops", agree="Strongly agree")], q,
+                      problems=[FakeProblem(2, "GOV-1", "Agreee", "not a label"),
+                                FakeProblem(3, "Role", "Boss", "unknown role")])
+    with open_store(tmp_path / "s.sqlite") as store:
+        rep = import_parsed(store, bad, q, skip_invalid=True)
+        assert rep.status == "imported" and rep.added == 2
+        assert rep.skipped == {"unreadable role": 1}
+        assert rep.invalid_cells_blanked == 1
+        r = store.load_responses()
+        log = store.imports()
+    assert list(r.respondents["respondent_id"]) == ["bad-r2", "bad-r4"]
+    cell = r.answers[(r.answers["respondent_id"] == "bad-r2") & (r.answers["question_id"] == "GOV-1")].iloc[0]
+    assert cell["state"] == "blank" and pd.isna(cell["value"]) and cell["raw"] == "Agreee"
+    assert len(log[0]["problems"]) == 2 and log[0]["skipped"] == {"unreadable role": 1}
+
+
+def test_same_file_twice_is_unchanged(tmp_path, q):
+    parsed = make_parsed(tmp_path / "a.csv", [person(2), person(3, agree="Disagree")], q)
+    with open_store(tmp_path / "s.sqlite") as store:
+        assert import_parsed(store, parsed, q).status == "imported"
+        again = import_parsed(store, parsed, q)
+        assert again.status == "unchanged" and "already imported" in again.message
+        assert len(store.load_responses()) == 2 and len(store.imports()) == 1
+
+
+def test_resaved_export_adds_only_new_respondents(tmp_path, q):
+    # the same survey exported again a day later: old rows are duplicates, new ones are added
+    first = make_parsed(tmp_path / "export.csv", [person(2, key="A1"), person(3, key="A2", agree="Disagree")], q,
+                        source="qualtrics")
+    later = make_parsed(tmp_path / "export (1).csv", [person(2, key="A1"), person(3, key="A2", agree="Disagree"),
+                                                      person(4, key="A3", role="ds")], q, source="qualtrics")
+    with open_store(tmp_path / "s.sqlite") as store:
+        import_parsed(store, first, q)
+        rep = import_parsed(store, later, q)
+        assert (rep.status, rep.added, rep.duplicate) == ("imported", 1, 2)
+        assert sorted(store.load_responses().respondents["respondent_id"]) == ["A1", "A2", "A3"]
+
+
+def test_changed_answers_conflict_unless_replace(tmp_path, q):
+    first = make_parsed(tmp_path / "a.csv", [person(2, email="Ann@Example.com"), person(3, email="bo@x.org")], q,
+                        source="google-forms")
+    changed = make_parsed(tmp_path / "b.csv", [person(5, email="ann@example.com", agree="Strongly agree")], q,
+                          source="google-forms")
+    with open_store(tmp_path / "s.sqlite") as store:
+        import_parsed(store, first, q)
+        before = snapshot(store)
+        rep = import_parsed(store, changed, q)
+        assert rep.status == "refused" and "use --replace" in rep.message
+        assert rep.conflicts == [{"row": 5, "identity_kind": "email", "identity": "ann@example.com",
+                                  "respondent_id": "a-r2"}]
+        assert snapshot(store) == before
+        rep = import_parsed(store, changed, q, replace=True)
+        assert (rep.status, rep.added, rep.replaced) == ("imported", 0, 1)
+        r = store.load_responses()
+    assert sorted(r.respondents["respondent_id"]) == ["a-r2", "a-r3"]
+    ann = r.respondents.set_index("respondent_id").loc["a-r2"]
+    assert ann["source_file"] == "b.csv" and ann["source_row"] == 5
+    gov1 = r.answers[(r.answers["respondent_id"] == "a-r2") & (r.answers["question_id"] == "GOV-1")]
+    assert gov1["value"].tolist() == [5.0]
+    assert len(r.answers) == 2 * len(q.questions)
+
+
+def test_double_submission_in_file(tmp_path, q):
+    rows = [person(2, email="a@x.org"), person(3, email="a@x.org"),             # same answers twice: skipped
+            person(4, email="b@x.org"), person(5, email="b@x.org", agree="Disagree")]  # changed mind: both flagged
+    with open_store(tmp_path / "s.sqlite") as store:
+        rep = import_parsed(store, make_parsed(tmp_path / "f.csv", rows, q, source="google-forms"), q)
+        assert rep.added == 3 and rep.skipped == {"duplicate submission in file": 1}
+        assert sorted(rep.quality[quality.DUPLICATE_EMAIL]) == ["f-r4", "f-r5"]
+        r = store.load_responses()
+    flags = dict(zip(r.respondents["respondent_id"], r.respondents["flags"], strict=True))
+    assert flags["f-r2"] == "" and "duplicate-email" in flags["f-r5"]
+
+
+def test_identical_answers_without_identity_are_kept_and_flagged(tmp_path, q):
+    rows = [person(2), person(3)]  # no key, no e-mail, same answers: maybe two people, never dropped
+    with open_store(tmp_path / "s.sqlite") as store:
+        rep = import_parsed(store, make_parsed(tmp_path / "t.xlsx", rows, q), q)
+        assert rep.added == 2 and rep.quality == {"identical-answers": ["t-r2", "t-r3"]}
+        # the same rows in a re-saved copy are recognised as already stored
+        again = make_parsed(tmp_path / "t-copy.xlsx", rows + [person(4, role="ds")], q)
+        again.sha256 = "different bytes"
+        rep = import_parsed(store, again, q)
+        assert (rep.added, rep.duplicate) == (1, 2)
+
+
+def test_damaged_duplicate_keys_are_kept_with_distinct_ids(tmp_path, q):
+    rows = [person(2, key="1.14628E+11"), person(3, key="1.14628E+11", agree="Disagree")]
+    with open_store(tmp_path / "s.sqlite") as store:
+        rep = import_parsed(store, make_parsed(tmp_path / "sm.csv", rows, q, source="surveymonkey"), q)
+        assert rep.added == 2
+        assert rep.quality == {"duplicate-id": ["1.14628E+11", "sm-1.14628E+11"]}
+
+
+def test_dry_run_reports_without_writing(tmp_path, q):
+    with open_store(tmp_path / "s.sqlite") as store:
+        rep = import_parsed(store, make_parsed(tmp_path / "a.csv", [person(2), person(3, role="ds")], q), q,
+                            dry_run=True)
+        assert rep.status == "dry-run" and rep.added == 2
+        assert len(store.load_responses()) == 0 and store.imports() == []
+
+
+def test_unknown_round_is_refused(tmp_path, q):
+    from assessment.errors import StoreError
+
+    with open_store(tmp_path / "s.sqlite") as store, pytest.raises(StoreError, match="no round 'day-09'"):
+        import_parsed(store, make_parsed(tmp_path / "a.csv", [person(2)], q), q, round="day-09")
+
+
+# -- quality -------------------------------------------------------------------------
+
+
+def six_item_questionnaire():
+    return parse_questionnaire({
+        "id": "six", "version": "1",
+        "scales": {"agree5": {"points": [{"value": v, "label": lab} for v, lab in
+                                         enumerate(["SD", "D", "N", "A", "SA"], start=1)], "na_label": "NA"}},
+        "roles": [{"id": "exec", "label": "Exec", "group": "leadership"},
+                  {"id": "ds", "label": "DS", "group": "practitioner"}],
+        "levels": [{"level": 1, "name": "Low", "min": 0}, {"level": 2, "name": "High", "min": 50}],
+        "dimensions": [{"id": "d1", "title": "D1", "questions": [
+            {"id": f"Q{i}", "text": f"Statement {i}", "scale": "agree5"} for i in range(1, 8)]}],
+    })
+
+
+def tidy(rows):
+    cells = [(rid, qid, float(v) if v is not None else float("nan"), "answered" if v is not None else "blank")
+             for rid, answers in rows.items() for qid, v in answers.items()]
+    return pd.DataFrame(cells, columns=["respondent_id", "question_id", "value", "state"])
+
+
+def test_straight_lining_needs_six_identical_answers_in_a_block():
+    six = six_item_questionnaire()
+    answers = tidy({
+        "flat": {f"Q{i}": 4 for i in range(1, 8)},
+        "varied": {f"Q{i}": 4 if i != 3 else 2 for i in range(1, 8)},
+        "too-few": {**{f"Q{i}": 4 for i in range(1, 6)}, "Q6": None, "Q7": None},
+    })
+    assert quality.straight_liners(answers, six) == {"flat"}
+
+
+def test_speeders_need_five_durations():
+    people = pd.DataFrame({"respondent_id": list("abcdef"), "duration_s": [600, 580, 620, 590, 150, 610]})
+    assert quality.speeders(people) == {"e"}
+    assert quality.speeders(people.iloc[[0, 1, 2, 4]]) == set()
+    assert quality.speeders(people.assign(duration_s=float("nan"))) == set()
+
+
+def test_quality_flags_are_stored_on_respondents(tmp_path):
+    six = six_item_questionnaire()
+    rows = [{"row": r, "role": "ds", "duration": d,
+             "answers": {f"Q{i}": ("A" if r == 2 else ["SD", "D", "N", "A", "SA"][(i + r) % 5]) for i in range(1, 8)}}
+            for r, d in zip(range(2, 8), [500, 520, 90, 480, 510, 530], strict=True)]
+    with open_store(tmp_path / "s.sqlite") as store:
+        rep = import_parsed(store, make_parsed(tmp_path / "g.csv", rows, six, source="google-forms"), six)
+        assert rep.quality == {"straight-lining": ["g-r2"], "speeder": ["g-r4"]}
+        r = store.load_responses()
+    flags = dict(zip(r.respondents["respondent_id"], r.respondents["flags"], strict=True))
+    assert flags == {"g-r2": "straight-lining", "g-r3": "", "g-r4": "speeder", "g-r5": "", "g-r6": "", "g-r7": ""}
+
+
+# -- crash safety --------------------------------------------------------------------
+
+
+def test_killed_import_leaves_store_as_before(tmp_path, q):
+    store_path = tmp_path / "s.sqlite"
+    with open_store(store_path) as store:
+        import_parsed(store, make_parsed(tmp_path / "first.csv", [person(2)], q), q)
+        before = snapshot(store)
+    marker = tmp_path / "in-transaction"
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(TESTS)!r})
+        from pathlib import Path
+        from test_store import make_parsed, person
+        from assessment.collect import import_parsed
+        from assessment.questionnaire import load_questionnaire
+        from assessment.store import open_store
+        q = load_questionnaire({str(DATA / 'worked.yaml')!r})
+        rows = [person(r, role="ds", agree="Disagree", key=f"K{{r}}") for r in range(2, 300)]
+        with open_store({str(store_path)!r}) as store:
+            import_parsed(store, make_parsed(Path({str(tmp_path / 'second.csv')!r}), rows, q), q)
+    """)
+    env = {**os.environ, PAUSE_HOOK_ENV: str(marker)}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "the import process ended before reaching its transaction"
+            assert time.monotonic() < deadline, "the import never reached its transaction"
+            time.sleep(0.05)
+        # the rows are written but not committed: kill without any chance to clean up
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    with open_store(store_path) as store:
+        assert snapshot(store) == before
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
