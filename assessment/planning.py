@@ -208,9 +208,11 @@ def _dimension_states(questionnaire: Questionnaire, scores: dict[str, Any]) -> l
     return states
 
 
-def _check_max_shift(value: float) -> float:
+def _check_max_shift(value: float, *, override: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value) or not 0 <= value <= 1:
-        raise PlanError(f"max_shift must be a share between 0 and 1, got {value!r}", file=ENGAGEMENT_FILE)
+        where = "max_shift (the share of the new-model budget the plan may move)"
+        raise PlanError(f"{where} must be between 0 and 1, got {value!r}",
+                        file=None if override else ENGAGEMENT_FILE)
     return float(value)
 
 
@@ -461,7 +463,7 @@ def _milestones(actions: list[PlannedAction], target: Deployment, questionnaire:
         done = [a for a in actions if prev < a.end_day <= day]
         pnl = f"{target.pnl_metric} of {target.name} against its day-0 value"
         if done:
-            outcome = "Done by day {}: {}.".format(day, "; ".join(a.title for a in done))
+            outcome = "In place: {}.".format("; ".join(a.title for a in done))
             measure = "; ".join(a.kpi for a in done)
         else:
             outcome = f"No funded action finishes between day {prev + 1} and day {day}."
@@ -488,7 +490,8 @@ def build_plan(questionnaire: Questionnaire, engagement: Engagement, scores: dic
     engagement's ``budget.max_shift``. Raises :class:`PlanError` when no deployment
     can be hardened or ``max_shift`` is outside 0-1.
     """
-    cap = _check_max_shift(engagement.budget.max_shift if max_shift is None else max_shift)
+    cap = _check_max_shift(engagement.budget.max_shift if max_shift is None else max_shift,
+                           override=max_shift is not None)
     target = choose_target(engagement)
     states = _dimension_states(questionnaire, scores)
     currency = engagement.currency

@@ -1,0 +1,251 @@
+"""``assess plan``: the 90-day hardening plan, as a terminal table or JSON.
+
+The logic lives in :mod:`assessment.planning`; this module loads the workspace,
+scores its responses, and formats what comes back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import cli, workspace_from
+
+_ROUND_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+def _shares(values: tuple[str, ...]) -> list[float]:
+    """Parse ``0.3 0.5`` or ``0.3,0.5`` into floats; a clear message for anything else."""
+    from ..errors import PlanError
+
+    out: list[float] = []
+    for value in values:
+        for part in value.replace(",", " ").split():
+            try:
+                share = float(part)
+            except ValueError:
+                share = float("nan")
+            if not 0 <= share <= 1:  # also catches nan
+                raise PlanError(f"--compare: {part!r} is not a share between 0 and 1")
+            out.append(share)
+    return out
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table: readable in a terminal; json: the plan as data (Plan.to_dict()).")
+@click.option("--max-shift", type=float, default=None,
+              help="Largest share (0-1) of the new-model budget the plan may move to hardening. "
+                   "Default: budget.max_shift in engagement.yaml.")
+@click.option("--compare", is_flag=True,
+              help="Compare scenarios instead: give the max-shift shares to compare after the options, "
+                   "e.g. `assess plan --compare 0.3 0.5 0.7` (a comma list also works).")
+@click.option("--round", "round_name", default=None,
+              help="Score the responses of this round (default: the store's current round).")
+@click.option("--save", is_flag=True,
+              help="Also write the plan JSON to <workspace>/plans/<round>.json (atomically), "
+                   "so the day-90 report can compare against it.")
+@click.argument("shares", nargs=-1, metavar="[SHARE]...")
+@click.pass_context
+def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, round_name: str | None,
+         save: bool, shares: tuple[str, ...]) -> None:
+    """The 90-day plan: move budget from new models to hardening the most valuable deployment.
+
+    Scores the workspace's responses, picks the production or staging deployment with
+    the largest value at stake, moves part of the new-model budget to hardening (the
+    rule is printed), funds the library's actions most-severe-first within it, and
+    schedules them in three 30-day phases with named business and technology owners.
+
+    \b
+    Examples:
+      assess plan                           the plan as a table
+      assess plan --format json --save      as JSON, and keep it under plans/
+      assess plan --max-shift 0.3           a more cautious cap than engagement.yaml's
+      assess plan --compare 0.3 0.5 0.7     what each cap would buy, side by side
+    """
+    from ..errors import PlanError
+    from ..planning import build_plan, choose_target, compare_scenarios
+    from ..scoring import score
+    from ..store import load_workspace_responses
+
+    if shares and not compare:
+        raise click.UsageError("SHARE values are only for --compare (e.g. `assess plan --compare 0.3 0.5`).")
+    values = _shares(shares)
+    if compare and not values:
+        raise click.UsageError("--compare needs the shares to compare, e.g. `assess plan --compare 0.3 0.5 0.7`.")
+    if max_shift is not None and not 0 <= max_shift <= 1:
+        raise PlanError(f"--max-shift must be a share between 0 and 1, got {max_shift:g}")
+    if round_name is not None and not _ROUND_NAME.match(round_name):
+        raise PlanError(f"--round {round_name!r}: use letters, digits, '.', '_' or '-' (it names the saved file)")
+
+    ws = workspace_from(ctx)
+    engagement = ws.engagement
+    try:
+        choose_target(engagement)  # fail on engagement.yaml before scoring anything
+    except PlanError as exc:
+        raise PlanError(exc.message, file=ws.engagement_path) from None
+    questionnaire = ws.questionnaire
+    responses = load_workspace_responses(ws, round=round_name)
+    if len(responses.respondents) == 0:
+        where = f"round `{round_name}`" if round_name else "the workspace"
+        raise PlanError(f"no responses in {where}; import survey answers first (the plan needs scores)",
+                        file=ws.store_path)
+    scores = score(questionnaire, responses, sensitivity=False).to_dict()
+    result = build_plan(questionnaire, engagement, scores, max_shift=max_shift)
+    name = round_name or _current_round(ws)
+    data = {"client": engagement.client, "round": name, **result.to_dict()}
+
+    if save:
+        path = _save(ws.root, name, data)
+    if compare:
+        rows = compare_scenarios(questionnaire, engagement, scores, values)
+        if fmt == "json":
+            click.echo(json.dumps({"currency": engagement.currency, "target": data["target"]["id"],
+                                   "scenarios": rows}, indent=2, ensure_ascii=False, allow_nan=False))
+        else:
+            click.echo(_compare_table(rows, data, questionnaire))
+    elif fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        click.echo(_plan_table(data, questionnaire))
+    if save:
+        click.echo(f"Saved {path}", err=fmt == "json")
+
+
+def _current_round(ws: Any) -> str:
+    """The store's current round name; 'baseline' when nothing was imported yet."""
+    if not ws.store_path.exists():
+        return "baseline"
+    from ..store import open_store
+
+    with open_store(ws.store_path, create=False) as store:
+        return store.current_round()
+
+
+def _save(root: Path, name: str, data: dict[str, Any]) -> Path:
+    """Write ``plans/<name>.json`` via a temporary file and a rename: never half-written."""
+    folder = root / "plans"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.json"
+    tmp = folder / f".{name}.json.tmp"
+    try:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+# -- formatting ----------------------------------------------------------------------------
+
+
+def _width() -> int:
+    return max(60, min(110, shutil.get_terminal_size((100, 24)).columns))
+
+
+def _wrap(text: str, indent: int, first: str = "") -> str:
+    pad = " " * indent
+    return textwrap.fill(text, width=_width(), initial_indent=pad + first,
+                         subsequent_indent=pad + " " * len(first))
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _plan_table(d: dict[str, Any], questionnaire: Any) -> str:
+    cur = d["currency"]
+    t = d["target"]
+    b = d["budget"]
+    titles = {dim.id: dim.title for dim in questionnaire.dimensions}
+    lines = [f"90-day plan for {d['client']}  (questionnaire {d['questionnaire']['id']} "
+             f"v{d['questionnaire']['version']}, round {d['round']})", ""]
+
+    lines.append(f"TARGET  {t['name']} [{t['id']}, {t['stage']}]  P&L metric: {t['pnl_metric']}")
+    lines.append(f"  Owners: business {t['business_owner']}; technology {t['technology_owner']}")
+    lines.append(_wrap(t["why"], 2, "Why: "))
+    lines.append("")
+    lines.append("DEPLOYMENTS (by value at stake)")
+    w = max(len(x["name"]) for x in d["deployments"])
+    for x in d["deployments"]:
+        mark = "*" if x["id"] == t["id"] else " "
+        lines.append(f" {mark}{x['rank']:>2}. {x['name']:<{w}}  {x['stage']:<10}  {cur} {_money(x['value_at_stake']):>16}"
+                     f"  {'eligible' if x['eligible'] else 'not eligible (pilot)'}")
+    lines.append("")
+    lines.append(f"BUDGET ({cur}, 90 days)      before            after")
+    for key, label in (("new_models", "New models"), ("hardening", "Hardening")):
+        lines.append(f"  {label:<20} {_money(b['before'][key]):>16} {_money(b['after'][key]):>16}")
+    lines.append(f"  Shift to hardening: {cur} {_money(b['shift'])}  (max_shift {b['max_shift']:g}, "
+                 f"friction {b['friction']:.4f})")
+    lines.append(_wrap(b["rule"], 2, "Rule: "))
+    lines.append("  Hardening budget by dimension:")
+    for dim_id, amount in b["by_dimension"].items():
+        lines.append(f"    {titles.get(dim_id, dim_id):<32} {_money(amount):>16}")
+    lines.append("")
+    lines.append("STOP FUNDING")
+    lines.append(_wrap(d["pause_detail"]["sentence"], 2))
+    lines.append("")
+    lines.append(f"ACTIONS ({len(d['actions'])} funded, {cur} {_money(d['total_cost'])} of "
+                 f"{_money(b['after']['hardening'])})")
+    for phase in (1, 2, 3):
+        acts = [a for a in d["actions"] if a["phase"] == phase]
+        lines.append(f"  Phase {phase} (days {30 * (phase - 1) + 1}-{30 * phase})"
+                     + ("" if acts else ": nothing scheduled"))
+        for a in acts:
+            lines.append(f"    {a['id']}  {a['title']}  [{titles.get(a['dimension'], a['dimension'])}]")
+            lines.append(f"      days {a['start_day']}-{a['end_day']}  cost {cur} {_money(a['cost'])}"
+                         + (f"  after {', '.join(a['after'])}" if a["after"] else ""))
+            owners = "; ".join(f"{o['name']} ({o['role_label']}, {o['side']})" for o in a["owners"])
+            lines.append(_wrap(owners, 6, "owners: "))
+            lines.append(_wrap(a["kpi"], 6, "KPI: "))
+    if d["unfunded"]:
+        lines.append("  Not funded:")
+        for u in d["unfunded"]:
+            lines.append(_wrap(u["reason"], 4, f"{u['id']}: "))
+    lines.append("")
+    lines.append("MILESTONES")
+    for m in d["milestones"]:
+        lines.append(_wrap(m["outcome"], 2, f"Day {m['day']}: "))
+        lines.append(_wrap(m["measure"], 10, "measured by: "))
+    if d["notes"]:
+        lines.append("")
+        lines.append("NOTES")
+        for n in d["notes"]:
+            lines.append(_wrap(n, 2, "- "))
+    return "\n".join(lines)
+
+
+def _compare_table(rows: list[dict[str, Any]], d: dict[str, Any], questionnaire: Any) -> str:
+    cur = d["currency"]
+    titles = {dim.id: dim.title for dim in questionnaire.dimensions}
+    label_w = 22
+    col_w = 16
+    header = f"{'max_shift':<{label_w}}" + "".join(f"{r['max_shift']:>{col_w}g}" for r in rows)
+    lines = [f"Scenarios for {d['client']}: hardening {d['target']['name']} [{d['target']['id']}] ({cur})", "",
+             header, "-" * len(header)]
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"{label:<{label_w}}" + "".join(f"{c:>{col_w}}" for c in cells))
+
+    row("shift", [_money(r["shift"]) for r in rows])
+    row("new models after", [_money(r["new_models_after"]) for r in rows])
+    row("hardening after", [_money(r["hardening_after"]) for r in rows])
+    row("actions funded", [str(r["actions_funded"]) for r in rows])
+    row("total action cost", [_money(r["total_cost"]) for r in rows])
+    row("dimensions covered", [str(len(r["dimensions_covered"])) for r in rows])
+    row("not funded", [str(r["unfunded"]) for r in rows])
+    row("pilots paused", [str(len(r["pause"])) for r in rows])
+    lines.append("")
+    for r in rows:
+        covered = ", ".join(titles.get(x, x) for x in r["dimensions_covered"]) or "none"
+        lines.append(_wrap(f"actions {', '.join(r['action_ids']) or 'none'}; dimensions {covered}; "
+                           f"pause {', '.join(r['pause']) or 'nothing'}", 2, f"max_shift {r['max_shift']:g}: "))
+    return "\n".join(lines)
