@@ -1,0 +1,270 @@
+"""Which column holds which question (or the role, unit or respondent id).
+
+Survey tools rename our questions on the way out: they prefix a grid title
+(``Title [Statement]``, ``Title - Statement``), put the question over the first
+column of a grid only (SurveyMonkey), truncate long texts, or keep only a code
+(``Q5_1``). We try, per column and in this order: the explicit mapping, a
+question id anywhere in a header row, then the question text in any of those
+shapes. Every column ends up a question, a profile field, tool metadata, ignored
+by the mapping, or *unmapped* -- never silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import ImportFailed
+from ..questionnaire import Questionnaire, normalise_text
+from .mapping import Mapping
+from .reading import column_letter
+
+_SM_ANSWER_ROW = {"response", "open-ended response", ""}
+_LEGACY_CODE = re.compile(r"^V\d+$")
+_PANDAS_DUP = re.compile(r"\.\d+$")
+_BRACKET = re.compile(r"^(.*?)\s*\[([^\[\]]+)\]\s*$", re.S)
+_ROLE_NAMES = {"role", "your role", "job role"}
+_UNIT_NAMES = {"business unit", "unit", "department", "your business unit", "your department"}
+_ID_NAMES = {"respondent id", "respondent", "respondent_id"}
+
+
+@dataclass
+class Column:
+    index: int
+    letter: str
+    header: str                 # as shown to users (problems, unmapped list)
+    names: list[str]            # every header row's text, normalised (tool metadata lookup)
+    raw_headers: list[str]      # every header row's text as in the file
+    title: str = ""             # grid title (SurveyMonkey row 1 carried over a grid)
+    keys: set[str] = field(default_factory=set)   # normalised texts the mapping may use
+    repeat: int = 0             # 0 for the first column with this header, 1 for the next ('Header.1')...
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def build_columns(rows: list[list[str]], n_header: int, source: str) -> list[Column]:
+    """One :class:`Column` per grid column, from the ``n_header`` header rows."""
+    width = len(rows[0]) if rows else 0
+    heads = [rows[i] if i < len(rows) else [""] * width for i in range(n_header)]
+    columns: list[Column] = []
+    carry = ""
+    for j in range(width):
+        raw = [_clean(h[j]) for h in heads]
+        letter = column_letter(j)
+        title = ""
+        if source == "surveymonkey" and n_header == 2:
+            top, item = raw
+            carry = top or carry
+            if item.casefold() in _SM_ANSWER_ROW:
+                header = top or carry
+            else:
+                header, title = item, carry
+        elif source == "qualtrics" and n_header >= 2:
+            code, text = raw[0], raw[1]
+            header = text if (not code or _LEGACY_CODE.match(code)) else code
+        else:
+            header = next((h for h in raw if h), "")
+        column = Column(j, letter, header or f"(column {letter})", [h.casefold() for h in raw], raw, title)
+        column.keys = {normalise_text(h) for h in raw if h} | {normalise_text(header)}
+        if title:
+            column.keys |= {normalise_text(f"{title} - {header}"), normalise_text(f"{title} [{header}]")}
+        columns.append(column)
+    # Repeated headers: let a mapping say 'Header.1' as pandas would, and keep problems unambiguous.
+    seen: dict[str, int] = {}
+    for column in columns:
+        key = normalise_text(column.header)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        if n:
+            column.repeat = n
+            column.keys.add(normalise_text(f"{column.header}.{n}"))
+    return columns
+
+
+def text_candidates(text: str, *, loose_dash: bool = False) -> list[str]:
+    """Normalised texts a header may stand for, most specific first."""
+    out = [text]
+    base = _PANDAS_DUP.sub("", text)
+    if base != text:
+        out.append(base)
+    m = _BRACKET.match(base)
+    if m:
+        out += [m.group(2), m.group(1)]
+    for sep in (" - ", "-") if loose_dash else (" - ",):
+        parts = base.split(sep)
+        for i in range(1, len(parts)):
+            out += [sep.join(parts[i:]), sep.join(parts[:i])]
+    seen: list[str] = []
+    for t in out:
+        n = normalise_text(t)
+        if n and n not in seen:
+            seen.append(n)
+    return seen
+
+
+def _id_pattern(ids: list[str]) -> re.Pattern[str]:
+    """Ids anywhere in a header; separators optional, since LimeSurvey codes cannot hold ``-``."""
+    alts = []
+    for qid in sorted(ids, key=len, reverse=True):
+        parts = re.split(r"[-_.]", qid)
+        alts.append("[-_.]?".join(re.escape(p) for p in parts))
+    return re.compile(r"(?<![A-Za-z0-9])(" + "|".join(alts) + r")(?![A-Za-z0-9_])", re.IGNORECASE)
+
+
+@dataclass
+class ColumnPlan:
+    questions: dict[str, Column]          # question id -> column, questionnaire order
+    role: Column | None
+    unit: Column | None
+    ident: Column | None
+    metadata: list[Column]
+    unmapped: list[Column]
+    warnings: list[str]
+
+
+def _squash(qid: str) -> str:
+    return re.sub(r"[-_.]", "", qid).casefold()
+
+
+def plan_columns(columns: list[Column], questionnaire: Questionnaire, source: str,
+                 mapping: Mapping | None, is_metadata) -> ColumnPlan:
+    """Assign every column a meaning (see module docstring)."""
+    mapping = mapping or Mapping()
+    warnings: list[str] = []
+    by_question: dict[str, Column] = {}
+    assigned: dict[int, str] = {}
+    profile: dict[str, Column | None] = {"role": None, "unit": None, "id": None}
+
+    def resolve(key: str, where: tuple) -> list[Column]:
+        norm = normalise_text(key)
+        hits = [c for c in columns if norm in c.keys]
+        if not hits and re.fullmatch(r"[A-Z]{1,3}", key.strip()):
+            hits = [c for c in columns if c.letter == key.strip()]
+        if len(hits) > 1:
+            # a repeated header names its first occurrence, as in pandas ('X', 'X.1', 'X.2')
+            first = [c for c in hits if c.repeat == 0 and normalise_text(c.header) == norm]
+            if len(first) == 1 and all(normalise_text(c.header) == norm for c in hits):
+                return first
+            letters = ", ".join(c.letter for c in hits)
+            raise ImportFailed(f"{mapping.where(*where)}: column {key!r} matches several columns ({letters}); "
+                               f"use '{key}.1' for the second, or the column letter", file=mapping.file or "mapping")
+        return hits
+
+    # 1. the explicit mapping
+    for key, qid in mapping.columns.items():
+        if qid not in questionnaire.questions:
+            raise ImportFailed(f"{mapping.where('columns', key)}: unknown question id {qid!r} for column {key!r}",
+                               file=mapping.file or "mapping")
+        hits = resolve(key, ("columns", key))
+        if not hits:
+            warnings.append(f"mapping column {key!r} is not in this file")
+            continue
+        col = hits[0]
+        if qid in by_question:
+            raise ImportFailed(f"{mapping.where('columns', key)}: question {qid} is mapped to two columns "
+                               f"({by_question[qid].letter} and {col.letter})", file=mapping.file or "mapping")
+        by_question[qid] = col
+        assigned[col.index] = qid
+    for name in ("role", "unit", "id"):
+        key = getattr(mapping, f"{name}_column")
+        if key:
+            hits = resolve(key, (f"{name}_column",))
+            if not hits:
+                raise ImportFailed(f"{mapping.where(f'{name}_column')}: {name}_column {key!r} is not in this file",
+                                   file=mapping.file or "mapping")
+            profile[name] = hits[0]
+            assigned[hits[0].index] = f"<{name}>"
+    ignored: set[int] = set()
+    for key in mapping.ignore:
+        for col in resolve(key, ("ignore",)):
+            ignored.add(col.index)
+
+    # 2. profile fields by header text
+    prof_texts = {
+        "role": _ROLE_NAMES | ({normalise_text(questionnaire.profile.role.text)} if questionnaire.profile.role else set()),
+        "unit": _UNIT_NAMES | ({normalise_text(questionnaire.profile.unit.text)} if questionnaire.profile.unit else set()),
+        "id": ({normalise_text(questionnaire.profile.id.text)} if questionnaire.profile.id else set())
+        | (_ID_NAMES if source in ("wide", "template") else set()),
+    }
+    for col in columns:
+        if col.index in assigned or col.index in ignored:
+            continue
+        cands = set(text_candidates(col.header))
+        for name, texts in prof_texts.items():
+            if profile[name] is None and cands & texts:
+                profile[name] = col
+                assigned[col.index] = f"<{name}>"
+                break
+
+    # 3. question id in a header row, then question text
+    ids = list(questionnaire.questions)
+    id_re = _id_pattern(ids)
+    squashed = {_squash(q): q for q in ids}
+    texts = {normalise_text(q.text): q.id for q in questionnaire.questions.values()}
+    loose = source == "qualtrics"
+    auto: dict[str, list[tuple[Column, str]]] = {}
+    for col in columns:
+        if col.index in assigned or col.index in ignored or is_metadata(col):
+            continue
+        found: str | None = None
+        how = ""
+        for raw in col.raw_headers + ([col.header] if col.header not in col.raw_headers else []):
+            hits = {squashed[_squash(m.group(1))] for m in id_re.finditer(raw)}
+            if len(hits) == 1:
+                found, how = hits.pop(), "id"
+                break
+            if len(hits) > 1:
+                warnings.append(f"column {col.letter} {col.header!r} names several questions "
+                                f"({', '.join(sorted(hits))}); not imported")
+                break
+        if found is None:
+            found, how = _match_text(col, texts, loose)
+        if found:
+            auto.setdefault(found, []).append((col, how))
+    for qid, hits in auto.items():
+        if qid in by_question:
+            for col, _ in hits:
+                warnings.append(f"column {col.letter} {col.header!r} also matches {qid}, which the mapping "
+                                f"assigns to column {by_question[qid].letter}; not imported")
+            continue
+        col, how = hits[0]
+        by_question[qid] = col
+        assigned[col.index] = qid
+        if how == "truncated":
+            warnings.append(f"column {col.letter} {col.header!r} matched {qid} by the start of its text")
+        for other, _ in hits[1:]:
+            warnings.append(f"column {other.letter} {other.header!r} repeats question {qid} "
+                            f"(already in column {col.letter}); not imported")
+
+    metadata, unmapped = [], []
+    for col in columns:
+        if col.index in assigned or col.index in ignored:
+            continue
+        if is_metadata(col):
+            metadata.append(col)
+        elif any(h for h in col.raw_headers) or col.title:
+            unmapped.append(col)
+        else:
+            unmapped.append(col)  # headerless; the caller drops it when it holds no data either
+    ordered = {qid: by_question[qid] for qid in questionnaire.questions if qid in by_question}
+    return ColumnPlan(ordered, profile["role"], profile["unit"], profile["id"], metadata, unmapped, warnings)
+
+
+def _match_text(col: Column, texts: dict[str, str], loose: bool) -> tuple[str | None, str]:
+    headers = [col.header] + [h for h in col.raw_headers if h and h != col.header]
+    for header in headers:
+        for cand in text_candidates(header, loose_dash=loose):
+            if cand in texts:
+                return texts[cand], "text"
+    # Qualtrics and others cut long texts with an ellipsis.
+    for header in headers:
+        stripped = header.rstrip()
+        if stripped.endswith(("...", "\u2026")):
+            prefix = normalise_text(stripped.rstrip(".\u2026"))
+            if len(prefix) >= 20:
+                hits = [qid for text, qid in texts.items() if text.startswith(prefix)]
+                if len(hits) == 1:
+                    return hits[0], "truncated"
+    return None, ""

@@ -1,0 +1,65 @@
+"""Which survey tool wrote a file, and how many header rows it has, from content alone.
+
+File names lie (``export (3).csv``); header fingerprints do not. See BRIEF.md section 5.
+"""
+
+from __future__ import annotations
+
+from .reading import TEMPLATE_SHEET, Grid
+
+SOURCES = ("template", "wide", "google-forms", "microsoft-forms", "surveymonkey", "qualtrics", "limesurvey", "typeform")
+
+_GOOGLE_TIMESTAMP = {"timestamp", "marca temporal", "horodateur", "zeitstempel", "informazioni cronologiche",
+                     "carimbo de data/hora", "tijdstempel"}
+_MS_FORMS = ["id", "start time", "completion time", "email", "name"]
+_LIME_CODES = ["id", "submitdate", "lastpage", "startlanguage"]
+_LIME_TEXT = ["response id", "date submitted", "last page", "start language"]
+
+
+def _norm(cell: str) -> str:
+    return " ".join(cell.split()).casefold()
+
+
+def _row(grid: Grid, i: int) -> list[str]:
+    return [_norm(c) for c in grid.rows[i]] if i < len(grid.rows) else []
+
+
+def detect_source(grid: Grid) -> str:
+    """The tool name (one of :data:`SOURCES`); ``wide`` when no fingerprint matches."""
+    first = _row(grid, 0)
+    if not first:
+        return "wide"
+    if first[0] == "respondent id" and (grid.sheet == TEMPLATE_SHEET or first[1:2] == ["role"]):
+        return "template"
+    if ("startdate" in first and any(c in ("responseid",) for c in first)) or first[:3] == ["v1", "v2", "v3"]:
+        return "qualtrics"
+    if first[0] == "respondent id" and "collector id" in first:
+        return "surveymonkey"
+    if first[0] == "#":
+        return "typeform"
+    if first[0] in _GOOGLE_TIMESTAMP:
+        return "google-forms"
+    if first[:5] == _MS_FORMS or first[:3] == _MS_FORMS[:3]:
+        return "microsoft-forms"
+    if first[:4] in (_LIME_CODES, _LIME_TEXT):
+        return "limesurvey"
+    return "wide"
+
+
+def header_rows(grid: Grid, source: str) -> int:
+    """How many rows at the top are headers for this tool (data starts after them)."""
+    if source == "surveymonkey":
+        second = _row(grid, 1)
+        # Row 2 is empty over the metadata columns and holds "Response" or statements.
+        if second and not any(second[:2]) and any(second):
+            return 2
+        return 1
+    if source == "qualtrics":
+        first, third = _row(grid, 0), grid.rows[2] if len(grid.rows) > 2 else []
+        if any(c.lstrip().startswith(('{"ImportId"', "{'ImportId'")) for c in third):
+            return 3
+        if first[:3] == ["v1", "v2", "v3"]:
+            return 2
+        # A newer export without the ImportId row still has the question-text row.
+        return 2 if len(grid.rows) > 1 else 1
+    return 1

@@ -1,0 +1,263 @@
+"""Orchestration: file -> grid -> tool -> columns -> respondents and answers.
+
+Nothing here stops at the first bad cell: every unreadable cell becomes a
+:class:`CellProblem` so a consultant fixes a file once, not once per error.
+Whole-file problems (unreadable, no question column) raise :class:`ImportFailed`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ImportFailed
+from ..questionnaire import Questionnaire, normalise_text
+from . import tools
+from .columns import Column, ColumnPlan, build_columns, plan_columns
+from .detect import SOURCES, detect_source, header_rows
+from .mapping import Mapping
+from .reading import Grid, read_grid
+from .values import parse_column, parse_number, reader_for, role_lookup
+
+RESPONDENT_FIELDS = ["source_row", "response_key", "email", "role", "role_raw", "unit", "submitted", "duration_s"]
+ANSWER_FIELDS = ["source_row", "question_id", "raw", "value", "state"]
+EMPTY = "empty"
+
+
+@dataclass
+class CellProblem:
+    """One unreadable cell, located as the user sees it in the file."""
+
+    row: int          # 1-based file row, header rows counted
+    column: str       # the column header as in the file
+    value: str        # the cell text
+    why: str
+    letter: str = ""  # the spreadsheet column letter
+
+    def __str__(self) -> str:
+        where = f"row {self.row}, column {self.letter} {self.column!r}" if self.letter else f"row {self.row}, column {self.column!r}"
+        return f"{where}: {self.value!r}: {self.why}" if self.value else f"{where}: {self.why}"
+
+
+@dataclass
+class ParsedFile:
+    """What one response file holds, before anything is stored (see the importers contract)."""
+
+    path: Path
+    source: str
+    sha256: str
+    respondents: pd.DataFrame
+    answers: pd.DataFrame
+    problems: list[CellProblem] = field(default_factory=list)
+    unmapped_columns: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_responses(path: str | Path, questionnaire: Questionnaire, *, source: str = "auto",
+                   mapping: Mapping | None = None) -> ParsedFile:
+    """Read a survey export or our survey workbook into tidy respondents and answers.
+
+    ``source`` forces the tool (one of :data:`SOURCES`) instead of detecting it;
+    ``mapping`` (see :func:`load_mapping`) names columns the headers cannot.
+    """
+    path = Path(path)
+    if source == "auto" and mapping is not None and mapping.source:
+        source = mapping.source
+    if source != "auto" and source not in SOURCES:
+        raise ImportFailed(f"unknown source {source!r}; choose one of auto, {', '.join(SOURCES)}", file=path)
+    grid = read_grid(path)
+    return parse_grid(grid, path, questionnaire, source=source, mapping=mapping)
+
+
+def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: str = "auto",
+               mapping: Mapping | None = None) -> ParsedFile:
+    """The work of :func:`read_responses` once the file is a grid of text."""
+    top = next(i for i, r in enumerate(grid.rows) if any(c.strip() for c in r))
+    if top:
+        grid = Grid(grid.rows[top:], grid.sha256, grid.sheet, grid.sheet_names, grid.encoding, grid.delimiter)
+    if source == "auto":
+        source = detect_source(grid)
+    n_header = header_rows(grid, source)
+    rows = grid.rows
+    columns = build_columns(rows, n_header, source)
+    plan = plan_columns(columns, questionnaire, source, mapping, lambda c: tools.is_metadata(source, c))
+    warnings = list(plan.warnings)
+    if not plan.questions:
+        sample = ", ".join(repr(c.header) for c in columns[:4])
+        raise ImportFailed(f"no column matches a question of questionnaire {questionnaire.id} (read as {source}; "
+                           f"headers start {sample}); give a --mapping file", file=path)
+    if source in ("template", "wide") and len(rows) > n_header and _is_text_row(rows[n_header], plan, questionnaire):
+        n_header += 1   # the survey workbook's row of question texts
+    data = rows[n_header:]
+    if not data:
+        raise ImportFailed("no responses below the header row" + ("s" if n_header > 1 else ""), file=path)
+    first_row = top + n_header + 1
+
+    # Columns nobody claimed, minus headerless ones that hold nothing at all.
+    unmapped = [c for c in plan.unmapped if any(h for h in c.raw_headers) or any(r[c.index].strip() for r in data)]
+
+    skipped: dict[str, int] = {}
+    reasons, tool_warnings = tools.skip_reasons(source, columns, data,
+                                                include_test=bool(mapping and mapping.include_test_responses))
+    warnings += tool_warnings
+    for i, row in enumerate(data):
+        if not any(c.strip() for c in row):
+            reasons[i] = EMPTY
+    keep = [i for i, r in enumerate(reasons) if r is None]
+    for r in reasons:
+        if r is not None:
+            skipped[r] = skipped.get(r, 0) + 1
+    kept = [data[i] for i in keep]
+    source_rows = np.array([first_row + i for i in keep], dtype="int64")
+
+    problems: list[tuple[int, int, CellProblem]] = []
+    respondents = _respondents(kept, source_rows, columns, plan, source, questionnaire, mapping, problems, warnings)
+    answers = _answers(kept, source_rows, plan, questionnaire, mapping, source, problems)
+    missing = [qid for qid in questionnaire.questions if qid not in plan.questions]
+    if missing:
+        warnings.append(f"{len(missing)} question(s) have no column in this file: {', '.join(missing)}")
+    problems.sort(key=lambda p: (p[0], p[1]))
+    return ParsedFile(path=path, source=source, sha256=grid.sha256, respondents=respondents, answers=answers,
+                      problems=[p[2] for p in problems], unmapped_columns=[c.header for c in unmapped],
+                      skipped=skipped, warnings=warnings)
+
+
+def _is_text_row(row: list[str], plan: ColumnPlan, questionnaire: Questionnaire) -> bool:
+    if row and row[0].strip().startswith("Question"):
+        return True
+    filled = [(qid, row[c.index]) for qid, c in plan.questions.items() if row[c.index].strip()]
+    return bool(filled) and all(normalise_text(t) == normalise_text(questionnaire.questions[q].text) for q, t in filled)
+
+
+def _text_or_na(cells: list[str]) -> pd.Series:
+    return pd.Series([" ".join(c.split()) or None for c in cells], dtype="str")
+
+
+def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column], plan: ColumnPlan,
+                 source: str, questionnaire: Questionnaire, mapping: Mapping | None,
+                 problems: list[tuple[int, int, CellProblem]], warnings: list[str]) -> pd.DataFrame:
+    spec = tools.SPECS[source]
+    n = len(kept)
+
+    def cells(col: Column | None) -> list[str]:
+        return [r[col.index] for r in kept] if col is not None else [""] * n
+
+    key_col = plan.ident or tools.find(columns, spec.key)
+    keys = _text_or_na(cells(key_col))
+    damaged = tools.damaged_ids([k for k in keys.dropna()])
+    if damaged:
+        warnings.append(f"{len(damaged)} response id(s) look damaged by Excel (e.g. {damaged[0]}): the digits "
+                        "are lost, so respondents cannot be told apart by id; kept as text")
+    email = _text_or_na(cells(tools.find(columns, spec.email)))
+
+    # role
+    role_ids: list[str | None] = [None] * n
+    role_raw = pd.Series([None] * n, dtype="str")
+    fixed_role = mapping.role if mapping else None
+    if fixed_role:
+        if fixed_role not in questionnaire.role_by_id:
+            raise ImportFailed(f"{mapping.where('role')}: unknown role id {fixed_role!r}; roles: "
+                               f"{', '.join(questionnaire.role_by_id)}", file=mapping.file or "mapping")
+        role_ids = [fixed_role] * n
+    elif plan.role is not None:
+        lookup = role_lookup(questionnaire, mapping)
+        bad_ids = {v for v in lookup.values() if v not in questionnaire.role_by_id}
+        if bad_ids and mapping is not None:
+            raise ImportFailed(f"{mapping.where('role_values')}: unknown role id(s) {', '.join(sorted(bad_ids))}",
+                               file=mapping.file or "mapping")
+        raw_cells = cells(plan.role)
+        role_raw = _text_or_na(raw_cells)
+        labels = ", ".join(r.label for r in questionnaire.roles)
+        memo: dict[str, str | None] = {}
+        for i, text in enumerate(raw_cells):
+            if text not in memo:
+                memo[text] = lookup.get(normalise_text(text)) if text.strip() else None
+            role_ids[i] = memo[text]
+            if memo[text] is None:
+                why = "role is blank; every respondent needs a role" if not text.strip() else \
+                      f"not a role of this questionnaire ({labels})"
+                problems.append((int(source_rows[i]), plan.role.index,
+                                 CellProblem(int(source_rows[i]), plan.role.header, text, why, plan.role.letter)))
+    elif n:
+        expected = questionnaire.profile.role.text if questionnaire.profile.role else "Role"
+        problems.append((0, -1, CellProblem(int(source_rows[0]) - 1, "(no role column)", "",
+                                            f"no column holds the respondent's role: expected a column headed "
+                                            f"{expected!r} or 'Role', or `role_column:` / `role:` in a mapping")))
+    # unit
+    if mapping is not None and mapping.unit:
+        unit = pd.Series([mapping.unit] * n, dtype="str")
+    else:
+        unit = _text_or_na(cells(plan.unit))
+
+    # times
+    submitted_col = tools.find(columns, spec.submitted)
+    start_col = tools.find(columns, spec.start)
+    duration_col = tools.find(columns, spec.duration)
+    submitted_t = tools.parse_times(cells(submitted_col)) if submitted_col is not None else None
+    submitted = tools.iso(submitted_t) if submitted_t is not None else pd.Series([None] * n, dtype="str")
+    if submitted_col is not None and submitted_t is not None:
+        unread = sum(1 for c, t in zip(cells(submitted_col), submitted_t, strict=True) if c.strip() and pd.isna(t))
+        if unread:
+            warnings.append(f"{unread} submission time(s) in column {submitted_col.header!r} could not be read")
+    if duration_col is not None:
+        duration = [parse_number(c) if c.strip() else None for c in cells(duration_col)]
+        duration_s = np.array([math.nan if d is None else d for d in duration], dtype="float64")
+    elif start_col is not None and submitted_t is not None:
+        start_t = tools.parse_times(cells(start_col))
+        duration_s = ((submitted_t - start_t).dt.total_seconds()).to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        duration_s = np.full(n, np.nan)
+
+    return pd.DataFrame({
+        "source_row": source_rows,
+        "response_key": keys,
+        "email": email,
+        "role": pd.Series(role_ids, dtype="str"),
+        "role_raw": role_raw,
+        "unit": unit,
+        "submitted": submitted.reset_index(drop=True),
+        "duration_s": duration_s,
+    })
+
+
+def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, questionnaire: Questionnaire,
+             mapping: Mapping | None, source: str, problems: list[tuple[int, int, CellProblem]]) -> pd.DataFrame:
+    n, qids = len(kept), list(plan.questions)
+    raw = np.empty((n, len(qids)), dtype=object)
+    value = np.empty((n, len(qids)), dtype="float64")
+    state = np.empty((n, len(qids)), dtype=object)
+    columns = {qid: [r[plan.questions[qid].index] for r in kept] for qid in qids}
+    # Recode values are decided per scale over the whole file, so one column's luck
+    # (only 1..3 seen) cannot read it differently from its neighbours.
+    distinct_by_scale: dict[str, set[str]] = {}
+    for qid in qids:
+        scale_id = questionnaire.questions[qid].scale
+        if scale_id:
+            own = {normalise_text(k) for k in (mapping.question_values.get(qid, {}) if mapping else {})}
+            distinct_by_scale.setdefault(scale_id, set()).update(
+                c for c in set(columns[qid]) if normalise_text(c) not in own)
+    for j, qid in enumerate(qids):
+        col = plan.questions[qid]
+        cells = columns[qid]
+        question = questionnaire.questions[qid]
+        reader = reader_for(questionnaire, question, mapping, source)
+        reader.prepare(sorted(distinct_by_scale.get(question.scale or "", set())))
+        r, v, s, bad = parse_column(reader, cells)
+        raw[:, j], value[:, j], state[:, j] = r, v, s
+        if bad:
+            for i, text in enumerate(cells):
+                if text in bad:
+                    row = int(source_rows[i])
+                    problems.append((row, col.index, CellProblem(row, col.header, text, bad[text], col.letter)))
+    return pd.DataFrame({
+        "source_row": np.repeat(source_rows, len(qids)),
+        "question_id": pd.Series(np.tile(np.array(qids, dtype=object), n), dtype="str"),
+        "raw": pd.Series(raw.ravel(), dtype="str"),
+        "value": value.ravel(),
+        "state": pd.Series(state.ravel(), dtype="str"),
+    })

@@ -1,0 +1,196 @@
+"""Bytes to a grid of strings: the only module that knows about file formats.
+
+Everything downstream sees a list of rows of text cells, exactly as a user would
+see them in a spreadsheet (row 1 is the file's first row). Cells stay text so
+nothing is coerced: an id like ``00123`` or an answer like ``6-25`` arrives as typed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ImportFailed
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+#: The sheet our survey workbook writes answers to; preferred when present.
+TEMPLATE_SHEET = "Responses"
+_DELIMITERS = (",", ";", "\t")
+_SNIFF_CHARS = 64 * 1024
+
+
+@dataclass
+class Grid:
+    """A file's cells as text. ``rows[0]`` is the file's row 1; all rows have equal width."""
+
+    rows: list[list[str]]
+    sha256: str
+    sheet: str | None = None
+    sheet_names: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def width(self) -> int:
+        return len(self.rows[0]) if self.rows else 0
+
+
+def read_grid(path: str | Path) -> Grid:
+    """Read a CSV/TSV/TXT or spreadsheet file into a :class:`Grid` of strings."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportFailed("file not found", file=path) from None
+    except IsADirectoryError:
+        raise ImportFailed("is a directory, not a response file", file=path) from None
+    except OSError as exc:
+        raise ImportFailed(f"cannot read file: {exc.strerror}", file=path) from None
+    digest = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise ImportFailed("file is empty", file=path)
+    is_zip = data[:4] == b"PK\x03\x04"
+    is_ole = data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES or is_zip or is_ole:
+        grid = _read_spreadsheet(path, data, digest)
+    else:
+        grid = _read_text(path, data, digest)
+    if not any(any(c.strip() for c in row) for row in grid.rows):
+        raise ImportFailed("file has no data (every cell is empty)", file=path)
+    return grid
+
+
+# -- spreadsheets ------------------------------------------------------------------
+
+
+def _read_spreadsheet(path: Path, data: bytes, digest: str) -> Grid:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types for every kind of damage
+        raise ImportFailed(f"not a readable spreadsheet ({type(exc).__name__}: {exc})".splitlines()[0],
+                           file=path) from None
+    names = list(book.sheet_names)
+    if not names:
+        raise ImportFailed("workbook has no sheets", file=path)
+    visible = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Visible")
+               and not str(m.visible).endswith("Hidden")]
+    if TEMPLATE_SHEET in names:
+        name = TEMPLATE_SHEET
+    else:
+        # The first visible sheet that has data: tools write one sheet, users sometimes add one.
+        name = next((n for n in (visible or names) if book.get_sheet_by_name(n).height), names[0])
+    try:
+        raw = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise ImportFailed(f"cannot read sheet {name!r}: {exc}".splitlines()[0], file=path) from None
+    rows = [[_cell_text(c) for c in row] for row in raw]
+    return Grid(_rectangular(rows), digest, sheet=name, sheet_names=names)
+
+
+def _cell_text(value: object) -> str:
+    """One spreadsheet cell as the text a user sees (integers without ``.0``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value.total_seconds())
+    return "" if value is None else str(value)
+
+
+# -- delimited text ----------------------------------------------------------------
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise ImportFailed("looks like UTF-16 text but cannot be decoded", file=path) from None
+    head = data[:4096]
+    if head.count(b"\x00") > len(head) // 4:
+        # UTF-16 without a BOM: NUL bytes in the odd or even positions
+        enc = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            raise ImportFailed("binary file, not text or a spreadsheet", file=path) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(text: str) -> str:
+    """Pick ``,``, ``;`` or tab: the one whose first records have the most, most consistent fields."""
+    sample = text[:_SNIFF_CHARS]
+    truncated = len(text) > _SNIFF_CHARS
+    best, best_score = ",", (-1.0, 0)
+    for delim in _DELIMITERS:
+        try:
+            records = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delim))
+        except csv.Error:
+            continue
+        if truncated and len(records) > 1:
+            records = records[:-1]
+        records = [r for r in records if any(c.strip() for c in r)][:50]
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        share = sum(len(r) == width for r in records) / len(records)
+        score = (share, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _read_text(path: Path, data: bytes, digest: str) -> Grid:
+    text, encoding = _decode(path, data)
+    if "\x00" in text:
+        raise ImportFailed("binary file, not text or a spreadsheet", file=path)
+    delim = sniff_delimiter(text)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False))
+    except csv.Error as exc:
+        raise ImportFailed(f"not readable as delimited text: {exc}", file=path) from None
+    # Leading blank records carry no information; trailing ones are Excel noise.
+    while rows and not any(c.strip() for c in rows[-1]):
+        rows.pop()
+    return Grid(_rectangular(rows), digest, encoding=encoding, delimiter=delim)
+
+
+def _rectangular(rows: list[list[str]]) -> list[list[str]]:
+    width = max((len(r) for r in rows), default=0)
+    return [r + [""] * (width - len(r)) if len(r) < width else r for r in rows]
+
+
+def column_letter(index: int) -> str:
+    """0-based column index to a spreadsheet letter (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

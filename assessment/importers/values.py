@@ -1,0 +1,206 @@
+"""Cell text to (value, state), one whole column at a time.
+
+A column holds few distinct texts (five labels, a blank, a typo or two), so each
+distinct text is parsed once and the result is spread over the column with a
+dict lookup: fast on 10,000 respondents, and every unreadable text is reported
+with every row it occurs in.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from ..questionnaire import Question, Questionnaire, Scale, normalise_text
+from ..responses import ANSWERED, BLANK, NA
+from .mapping import Mapping, ValueSpec
+
+NAN = math.nan
+_NA_WORDS = {"n/a", "na", "not applicable", "don't know", "dont know", "do not know"}
+_LEADING_NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:[-\u2013\u2014.:)=]|\s)\s*(.+?)\s*$")
+_TRAILING_NUMBER = re.compile(r"^\s*(.+?)\s*[(\[]\s*(-?\d+(?:[.,]\d+)?)\s*[)\]]\s*$")
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+_THOUSANDS_SPACE = re.compile(r"(?<=\d)[\s\u00a0\u202f'](?=\d{3}(?:\D|$))")
+_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}(?: 00:00:00)?$|^\d{1,2}-[A-Za-z]{3}$|^[A-Za-z]{3}-\d{2}$")
+
+#: (value, state, why-not-readable or None)
+Parsed = tuple[float, str, str | None]
+
+
+def _num(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def parse_number(text: str, unit: str | None = None) -> float | None:
+    """``12``, ``12.5``, ``12,5``, ``1 234``, ``1,234.5``, ``1.234,5`` (and ``12 days`` for unit days)."""
+    t = text.strip()
+    if unit and t.casefold().endswith(unit.casefold()):
+        t = t[: -len(unit)].strip()
+    t = _THOUSANDS_SPACE.sub("", t)
+    if "," in t and "." in t:
+        t = t.replace(",", "") if t.rfind(".") > t.rfind(",") else t.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"[+-]?\d{1,3}(?:,\d{3}){2,}", t):
+        t = t.replace(",", "")
+    elif t.count(",") == 1:
+        t = t.replace(",", ".")
+    if _NUMBER.match(t):
+        return float(t)
+    return None
+
+
+@dataclass
+class ScaleReader:
+    """Reads one scale question's cells: labels, values, ``N - label`` forms, N/A, overrides."""
+
+    question: Question
+    scale: Scale
+    overrides: dict[str, ValueSpec]
+    recode: bool = False   # Qualtrics: numbers may be recode values, mapped by position
+
+    def __post_init__(self) -> None:
+        self.labels = {normalise_text(p.label): p.value for p in self.scale.points}
+        self.values = {p.value for p in self.scale.points}
+        self.ordered = sorted(self.values)
+        self.na = normalise_text(self.scale.na_label) if self.scale.na_label else None
+        self.by_position = False
+
+    def describe(self) -> str:
+        pts = self.scale.points
+        span = f"{pts[0].label} ... {pts[-1].label}" if len(pts) > 2 else f"{pts[0].label}, {pts[1].label}"
+        na = f" or its N/A label {self.scale.na_label!r}" if self.scale.na_label else ""
+        return f"not a label of scale {self.question.scale} ({span}){na}"
+
+    def prepare(self, distinct: list[str]) -> None:
+        """Decide, for a whole column, whether bare numbers are recode positions (1..k)."""
+        if not self.recode:
+            return
+        nums = [_num(t) for t in (d.strip() for d in distinct) if t and normalise_text(t) not in self.labels
+                and normalise_text(t) not in self.overrides]
+        nums = [n for n in nums if n is not None]
+        k = len(self.ordered)
+        if nums and not all(n in self.values for n in nums) and all(n.is_integer() and 1 <= n <= k for n in nums):
+            self.by_position = True
+
+    def parse(self, text: str) -> Parsed:
+        norm = normalise_text(text)
+        if norm in self.overrides:
+            spec = self.overrides[norm]
+            if spec is None:
+                return NAN, BLANK, None
+            if spec == "na":
+                return NAN, NA, None
+            return float(spec), ANSWERED, None
+        if norm in self.labels:
+            return self.labels[norm], ANSWERED, None
+        if self.na is not None and norm == self.na:
+            return NAN, NA, None
+        n = _num(norm) if _NUMBER.match(norm.replace(",", ".")) else None
+        if n is not None:
+            if self.by_position:
+                return self.ordered[int(n) - 1], ANSWERED, None
+            if n in self.values:
+                return n, ANSWERED, None
+            return NAN, BLANK, f"{text.strip()!r} is not a value of scale {self.question.scale} " \
+                               f"({self.ordered[0]:g}-{self.ordered[-1]:g})"
+        for pattern, num_group, label_group in ((_LEADING_NUMBER, 1, 2), (_TRAILING_NUMBER, 2, 1)):
+            m = pattern.match(norm)
+            if m:
+                label = normalise_text(m.group(label_group))
+                if label in self.labels:
+                    return self.labels[label], ANSWERED, None
+                if self.na is not None and label == self.na:
+                    return NAN, NA, None
+                v = _num(m.group(num_group))
+                if v is not None and v in self.values:
+                    return v, ANSWERED, None
+        return NAN, BLANK, self.describe()
+
+
+@dataclass
+class NumberReader:
+    question: Question
+    na_labels: set[str]
+    overrides: dict[str, ValueSpec]
+
+    def prepare(self, distinct: list[str]) -> None:
+        return None
+
+    def parse(self, text: str) -> Parsed:
+        norm = normalise_text(text)
+        if norm in self.overrides:
+            spec = self.overrides[norm]
+            return (NAN, BLANK, None) if spec is None else (NAN, NA, None) if spec == "na" else (float(spec), ANSWERED, None)
+        if norm in self.na_labels or norm in _NA_WORDS:
+            return NAN, NA, None
+        n = parse_number(text, self.question.unit)
+        if n is not None:
+            return n, ANSWERED, None
+        why = f"not a number (question {self.question.id} asks for a number"
+        why += f" of {self.question.unit})" if self.question.unit else ")"
+        if _DATE_LIKE.match(text.strip()):
+            why += "; it looks like a date, perhaps Excel turned a range such as '6-25' into one"
+        return NAN, BLANK, why
+
+
+@dataclass
+class TextReader:
+    question: Question
+
+    def prepare(self, distinct: list[str]) -> None:
+        return None
+
+    def parse(self, text: str) -> Parsed:
+        return NAN, ANSWERED, None
+
+
+def reader_for(questionnaire: Questionnaire, question: Question, mapping: Mapping | None, source: str):
+    """The cell reader for one question, with the mapping's overrides folded in."""
+    overrides: dict[str, ValueSpec] = {}
+    if mapping is not None:
+        overrides.update({normalise_text(k): v for k, v in mapping.values.items()})
+        overrides.update({normalise_text(k): v for k, v in mapping.question_values.get(question.id, {}).items()})
+    if question.type == "text":
+        return TextReader(question)
+    if question.type == "numeric":
+        na_labels = {normalise_text(s.na_label) for s in questionnaire.scales.values() if s.na_label}
+        return NumberReader(question, na_labels, overrides)
+    scale = questionnaire.scale_of(question)
+    assert scale is not None  # the questionnaire validator guarantees it
+    return ScaleReader(question, scale, overrides, recode=source == "qualtrics")
+
+
+def parse_column(reader, cells: list[str]) -> tuple[list[str | None], list[float], list[str], dict[str, str]]:
+    """Parse a column: raw (None for blank), value, state per cell, and {bad text: why}.
+
+    Call ``reader.prepare`` first with the distinct texts of every column sharing its scale.
+    """
+    distinct = list(dict.fromkeys(cells))
+    table: dict[str, Parsed] = {}
+    bad: dict[str, str] = {}
+    for text in distinct:
+        if not text.strip():
+            table[text] = (NAN, BLANK, None)
+            continue
+        parsed = reader.parse(text)
+        table[text] = parsed
+        if parsed[2]:
+            bad[text] = parsed[2]
+    values = [table[c][0] for c in cells]
+    states = [table[c][1] for c in cells]
+    raw = [c if c.strip() else None for c in cells]
+    return raw, values, states, bad
+
+
+def role_lookup(questionnaire: Questionnaire, mapping: Mapping | None) -> dict[str, str]:
+    """Normalised role label, id or alias -> role id (the mapping's role_values win)."""
+    table: dict[str, str] = {}
+    for role in questionnaire.roles:
+        for name in (role.id, role.label, *role.aliases):
+            table[normalise_text(name)] = role.id
+    if mapping is not None:
+        table.update({normalise_text(k): v for k, v in mapping.role_values.items()})
+    return table
