@@ -460,3 +460,154 @@ def test_compare_scenarios(rich):
     for r in rows:
         assert r["total_cost"] <= r["hardening_after"]
         assert set(r["dimensions_covered"]) <= {"governance", "integration", "value", "monitoring"}
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+# These use the real importer, store and scoring: a Google Forms CSV is imported into a
+# workspace that uses tests/data/worked.yaml, then `assess plan` scores it and plans.
+
+FORMS_HEADER = ["Timestamp", "What is your role?", "Which business unit?",
+                "Model releases pass review within two weeks.", "Models wait in staging for documentation.",
+                "Days from approval to production", "Production models have drift alerts.",
+                "How ready is retraining (0-10)?", "Comments on monitoring"]
+FORMS_ROWS = [
+    ["2024/05/01 10:00:00", "Executive sponsor", "Retail", "Agree", "Disagree", "30", "Neutral", "", "ok"],
+    ["2024/05/01 11:00:00", "Data scientist", "Retail", "Disagree", "Agree", "90", "Disagree", "3", ""],
+    ["2024/05/01 12:00:00", "IT operations", "Retail", "Strongly disagree", "Strongly agree", "120", "Disagree",
+     "2", ""],
+]
+WORKSPACE_YAML = """\
+client: Acme
+questionnaire: {questionnaire}
+currency: EUR
+budget: {{new_models: 400000, hardening: 100000, max_shift: 0.5}}
+deployments:
+{deployments}
+"""
+GOOD_DEPLOYMENTS = """\
+  - {id: churn, name: Churn model, stage: production, pnl_metric: Net revenue retention, annual_value: 4000000,
+     realized_share: 0.25, business_owner: Jane Doe, technology_owner: Raj Patel}
+  - {id: pp, name: Pricing pilot, stage: pilot, pnl_metric: Gross margin, annual_value: 900000,
+     business_owner: Ann Lee, technology_owner: Bo Chen, quarterly_cost: 120000}
+"""
+
+
+def make_workspace(root, deployments: str = GOOD_DEPLOYMENTS, with_responses: bool = True):
+    import csv
+    from pathlib import Path
+
+    from assessment.engagement import Workspace
+
+    root.mkdir(parents=True, exist_ok=True)
+    worked_path = Path(__file__).parent / "data" / "worked.yaml"
+    (root / "engagement.yaml").write_text(
+        WORKSPACE_YAML.format(questionnaire=json.dumps(str(worked_path)), deployments=deployments),
+        encoding="utf-8")
+    if with_responses:
+        from assessment.collect import import_responses
+
+        with (root / "forms.csv").open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([FORMS_HEADER, *FORMS_ROWS])
+        import_responses(Workspace(root), [root / "forms.csv"])
+    return root
+
+
+@pytest.fixture
+def plan_ws(tmp_path):
+    return make_workspace(tmp_path / "acme")
+
+
+def test_cli_plan_table(plan_ws, runner):
+    from assessment.cli import cli
+
+    result = runner.invoke(cli, ["-w", str(plan_ws), "plan"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "TARGET  Churn model [churn, production]" in out
+    assert "Rule: Shift = max_shift 0.5" in out
+    for text in ("Phase 1 (days 1-30)", "Phase 2 (days 31-60)", "Phase 3 (days 61-90)", "Day 30:", "Day 60:",
+                 "Day 90:", "Jane Doe (Executive sponsor, business)", "Pause pp", "Governance", "Monitoring"):
+        assert text in out, text
+
+
+def test_cli_plan_json_and_save(plan_ws, runner):
+    from assessment.cli import cli
+
+    result = runner.invoke(cli, ["-w", str(plan_ws), "plan", "--format", "json", "--save"])
+    assert result.exit_code == 0, result.output
+    saved = plan_ws / "plans" / "baseline.json"
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    assert data["round"] == "baseline" and data["client"] == "Acme"
+    assert data["target"]["id"] == "churn"
+    assert data["questionnaire"] == {"id": "worked-example", "version": "1"}
+    assert {a["id"] for a in data["actions"]} == {"GOV-A", "MON-A", "MON-B"}
+    b = data["budget"]
+    assert round(b["before"]["new_models"] + b["before"]["hardening"], 2) == \
+        round(b["after"]["new_models"] + b["after"]["hardening"], 2) == 500000.0
+    assert 0 < b["shift"] <= 200000.0
+    assert [p.name for p in (plan_ws / "plans").iterdir()] == ["baseline.json"]  # no temp file left
+    stdout = json.loads(result.stdout)
+    assert stdout == data
+    # a more cautious cap moves less
+    result = runner.invoke(cli, ["-w", str(plan_ws), "plan", "--format", "json", "--max-shift", "0.2"])
+    assert json.loads(result.stdout)["budget"]["shift"] < b["shift"]
+
+
+def test_cli_compare(plan_ws, runner):
+    from assessment.cli import cli
+
+    result = runner.invoke(cli, ["-w", str(plan_ws), "plan", "--compare", "0.3", "0.5", "0.7"])
+    assert result.exit_code == 0, result.output
+    assert "max_shift" in result.output and "actions funded" in result.output
+    result = runner.invoke(cli, ["-w", str(plan_ws), "plan", "--format", "json", "--compare", "0,0.5,1"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["scenarios"]
+    assert [r["max_shift"] for r in rows] == [0.0, 0.5, 1.0]
+    assert rows[0]["shift"] == 0 and rows[0]["shift"] < rows[1]["shift"] < rows[2]["shift"]
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--max-shift", "1.5"], "--max-shift must be a share between 0 and 1"),
+    (["--compare", "0.3", "abc"], "not a share between 0 and 1"),
+    (["--round", "../x"], "--round"),
+])
+def test_cli_bad_options(plan_ws, runner, args, expected):
+    from assessment.cli import cli
+
+    result = runner.invoke(cli, ["-w", str(plan_ws), "plan", *args])
+    assert result.exit_code == 1
+    assert expected in result.output and "Traceback" not in result.output
+    assert not (plan_ws / "plans").exists()
+
+
+@pytest.mark.parametrize("deployments,expected", [
+    ("  - {id: p, name: P, stage: pilot, pnl_metric: m, annual_value: 5, business_owner: a, technology_owner: b}\n",
+     "no deployment in production or staging"),
+    ("  []\n", "no deployments"),
+])
+def test_cli_no_eligible_deployment(tmp_path, runner, deployments, expected):
+    from assessment.cli import cli
+
+    ws = make_workspace(tmp_path / "w", deployments=deployments, with_responses=False)
+    result = runner.invoke(cli, ["-w", str(ws), "plan"])
+    assert result.exit_code == 1
+    assert expected in result.output and "engagement.yaml" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_no_responses(tmp_path, runner):
+    from assessment.cli import cli
+
+    ws = make_workspace(tmp_path / "w", with_responses=False)
+    result = runner.invoke(cli, ["-w", str(ws), "plan", "--save"])
+    assert result.exit_code == 1
+    assert "no responses" in result.output
+    assert not (ws / "plans").exists()
+
+
+def test_cli_help(runner):
+    from assessment.cli import cli
+
+    result = runner.invoke(cli, ["plan", "--help"])
+    assert result.exit_code == 0
+    assert "--compare" in result.output and "--save" in result.output and "--max-shift" in result.output
