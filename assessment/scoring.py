@@ -148,12 +148,16 @@ def _matrices(q: Questionnaire, responses: Responses) -> _Matrices:
     qids: list[str] = table["ids"]  # type: ignore[assignment]
     people = responses.respondents
     answers = responses.answers
+    # Respondents in a canonical order (by id): row order of the input must not change
+    # anything, the seeded bootstrap intervals included.
     rid = people["respondent_id"].astype(str).to_numpy(dtype=object)
+    order = np.argsort(rid, kind="stable")
+    rid = rid[order]
     role_ids = [r.id for r in q.roles]
-    role_codes = pd.Index(role_ids).get_indexer(people["role"].astype("string").fillna(""))
+    role_codes = pd.Index(role_ids).get_indexer(people["role"].astype("string").fillna(""))[order]
     if "unit" in people.columns:
         unit_col = people["unit"].astype("string").str.strip()
-        units = unit_col.mask(unit_col == "").fillna(NO_UNIT).to_numpy(dtype=object)
+        units = unit_col.mask(unit_col == "").fillna(NO_UNIT).to_numpy(dtype=object)[order]
     else:
         units = np.full(len(people), NO_UNIT, dtype=object)
 
@@ -268,7 +272,7 @@ def item_scores(questionnaire: Questionnaire, responses: Responses) -> pd.DataFr
 
 
 def respondent_dimension_scores(questionnaire: Questionnaire, responses: Responses) -> pd.DataFrame:
-    """Respondents x dimensions (index ``respondent_id``), NaN where no score.
+    """Respondents x dimensions (index ``respondent_id``, sorted), NaN where no score.
 
     Respondents whose role is not in the questionnaire get no score at all.
     """
