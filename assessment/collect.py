@@ -149,8 +149,11 @@ class ImportReport:
 
 
 def _problem_dict(p: Any) -> dict[str, Any]:
-    return {"row": int(p.row) if p.row is not None else None, "column": str(p.column), "value": str(p.value),
-            "why": str(p.why)}
+    out = {"row": int(p.row) if p.row is not None else None, "column": str(p.column), "value": str(p.value),
+           "why": str(p.why)}
+    if getattr(p, "letter", None):
+        out["letter"] = str(p.letter)
+    return out
 
 
 def _text(value: Any) -> str | None:
@@ -237,8 +240,14 @@ def _prepare(parsed: Any, q: Questionnaire, skip_invalid: bool) -> _Prepared:
             resp = resp[~bad_role]
             ans = ans[~ans["source_row"].isin(gone)]
             bad_cells = bad_cells.loc[ans.index]
-        invalid = int(bad_cells.sum())
-        if invalid:
+        n_mask = int(bad_cells.sum())
+        # the reader stores cells it could not read as blank already; count those too
+        kept_rows = {int(r) for r in resp["source_row"]}
+        cells = {(int(r), str(c)) for r, c in zip(ans.loc[bad_cells, "source_row"], ans.loc[bad_cells, "question_id"],
+                                                  strict=True)}
+        cells |= {(int(p.row), str(p.column)) for p in parsed.problems if p.row is not None and int(p.row) in kept_rows}
+        invalid = len(cells)
+        if n_mask:
             ans = ans.copy()
             ans.loc[bad_cells, "state"] = BLANK
             ans.loc[bad_cells, "value"] = float("nan")

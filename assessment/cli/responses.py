@@ -1,0 +1,205 @@
+"""``assess template``, ``assess import``, ``assess responses`` and ``assess round``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from . import cli, workspace_from
+
+SOURCE_CHOICES = ("auto", "template", "wide", "google-forms", "microsoft-forms", "surveymonkey", "qualtrics",
+                  "limesurvey", "typeform")
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the survey workbook (.xlsx).")
+@click.option("--rows", type=click.IntRange(1, 5000), default=200, show_default=True,
+              help="Answer rows prepared with dropdowns.")
+@click.pass_context
+def template(ctx: click.Context, output: Path, rows: int) -> None:
+    """Write the Excel survey workbook to send to stakeholders.
+
+    One row per respondent; dropdowns for roles and answers; instructions and
+    confidentiality note included. Import the filled workbooks with `assess import`.
+    """
+    from ..template import write_survey_workbook
+
+    ws = workspace_from(ctx)
+    path = write_survey_workbook(ws.questionnaire, output, client=ws.engagement.client, rows=rows)
+    click.echo(f"Wrote {path} ({len(ws.questionnaire.questions)} questions, {rows} answer rows)")
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--source", type=click.Choice(SOURCE_CHOICES), default="auto", show_default=True,
+              help="The survey tool that wrote the files (auto: detect from the content).")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML file mapping columns and answer labels to the questionnaire.")
+@click.option("--dry-run", is_flag=True, help="Read and check everything, store nothing.")
+@click.option("--skip-invalid", is_flag=True,
+              help="Store unreadable answers as blank and skip respondents without a readable role "
+                   "(all recorded in the import log) instead of refusing the file.")
+@click.option("--replace", is_flag=True,
+              help="Replace respondents already stored with different answers (default: refuse the file).")
+@click.option("--round", "round_", default=None, help="Import into this round (default: the current round).")
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@click.pass_context
+def import_(ctx: click.Context, files: tuple[Path, ...], source: str, mapping: Path | None, dry_run: bool,
+            skip_invalid: bool, replace: bool, round_: str | None, as_json: bool) -> None:
+    """Import survey response FILES into the workspace (each file all or nothing).
+
+    Reads the survey workbook and exports of Google Forms, Microsoft Forms,
+    SurveyMonkey, Qualtrics, LimeSurvey and Typeform (csv/tsv/xlsx). A file with
+    unreadable answers is refused with every problem listed; a file already
+    imported changes nothing; respondents already stored are recognised.
+    """
+    from ..collect import import_responses, refused_error
+
+    ws = workspace_from(ctx)
+    report = import_responses(ws, list(files), source=source, mapping=mapping, dry_run=dry_run,
+                              skip_invalid=skip_invalid, replace=replace, round=round_, raise_on_refused=False)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for line in report.summary_lines():
+            click.echo(line)
+        if dry_run:
+            click.echo("Dry run: nothing was stored.")
+    if report.refused:
+        exc = refused_error(report)
+        exc.problems = []  # already listed above (or in the JSON)
+        raise exc
+
+
+def _coverage(questionnaire, respondents) -> dict:
+    roles = {r.id: 0 for r in questionnaire.roles}
+    for role in respondents["role"]:
+        roles[role] = roles.get(role, 0) + 1
+    units: dict[str, int] = {}
+    for unit in respondents["unit"]:
+        key = unit if isinstance(unit, str) and unit else "(no unit)"
+        units[key] = units.get(key, 0) + 1
+    return {"roles": [{"role": rid, "label": questionnaire.role_by_id[rid].label if rid in questionnaire.role_by_id
+                       else rid, "respondents": n, "missing": n == 0} for rid, n in roles.items()],
+            "units": [{"unit": u, "respondents": n} for u, n in sorted(units.items())]}
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--round", "round_", default=None, help="Which round (default: the current round).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def responses(ctx: click.Context, round_: str | None, as_json: bool) -> None:
+    """Who has answered: respondents by role and unit, missing roles, and the import log.
+
+    `assess responses remove ID...` removes respondents.
+    """
+    if ctx.invoked_subcommand is not None:
+        ctx.obj["round"] = round_
+        return
+    from ..store import open_store
+
+    ws = workspace_from(ctx)
+    q = ws.questionnaire
+    if not ws.store_path.exists():
+        data = {"round": round_ or "baseline", "respondents": 0, **_coverage(q, {"role": [], "unit": []}),
+                "flagged": 0, "imports": []}
+    else:
+        with open_store(ws.store_path) as store:
+            rnd = store.resolve_round(round_)
+            r = store.load_responses(round=rnd)
+            data = {"round": rnd, "respondents": len(r), **_coverage(q, r.respondents),
+                    "flagged": int((r.respondents["flags"] != "").sum()) if len(r) else 0,
+                    "imports": store.imports(rnd)}
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Round {data['round']}: {data['respondents']} respondent(s)"
+               + (f", {data['flagged']} with quality flags" if data["flagged"] else ""))
+    click.echo("By role:")
+    for row in data["roles"]:
+        click.echo(f"  {row['label']:<32} {row['respondents']:>5}" + ("  missing" if row["missing"] else ""))
+    if data["units"]:
+        click.echo("By business unit:")
+        for row in data["units"]:
+            click.echo(f"  {row['unit']:<32} {row['respondents']:>5}")
+    click.echo("Imports:" if data["imports"] else "Imports: none yet (assess import FILE...)")
+    for imp in data["imports"]:
+        c = imp["counts"] or {}
+        extra = ""
+        if c.get("replaced"):
+            extra += f", {c['replaced']} replaced"
+        skipped = sum((imp["skipped"] or {}).values())
+        if skipped:
+            extra += f", {skipped} skipped"
+        if imp["problems"]:
+            extra += f", {len(imp['problems'])} unreadable blanked/skipped"
+        click.echo(f"  #{imp['id']} {imp['imported_at']} {imp['file_name']} [{imp['source']}]: "
+                   f"{c.get('added', 0)} added{extra}")
+
+
+@responses.command()
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--round", "round_", default=None, help="Which round (default: the current round).")
+@click.pass_context
+def remove(ctx: click.Context, ids: tuple[str, ...], round_: str | None) -> None:
+    """Remove respondents by ID (as shown by `assess responses --json` or the results workbook).
+
+    All or nothing: if any ID is unknown, nothing is removed.
+    """
+    from ..collect import remove_respondents
+
+    ws = workspace_from(ctx)
+    n = remove_respondents(ws, list(ids), round=round_ or ctx.obj.get("round"))
+    click.echo(f"Removed {n} respondent(s).")
+
+
+@cli.group("round")
+def round_group() -> None:
+    """Assessment rounds (e.g. baseline, then day-90 to show progress)."""
+
+
+@round_group.command("new")
+@click.argument("name")
+@click.pass_context
+def round_new(ctx: click.Context, name: str) -> None:
+    """Start round NAME and make it current (imports go there from now on)."""
+    from ..store import open_store
+
+    ws = workspace_from(ctx)
+    with open_store(ws.store_path) as store:
+        store.new_round(name)
+    click.echo(f"Round {name!r} created; it is now the current round.")
+
+
+@round_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def round_list(ctx: click.Context, as_json: bool) -> None:
+    """List rounds with their respondent and import counts (* = current)."""
+    from ..store import open_store
+
+    ws = workspace_from(ctx)
+    with open_store(ws.store_path) as store:
+        rounds = store.rounds()
+    if as_json:
+        click.echo(json.dumps(rounds, indent=2))
+        return
+    for r in rounds:
+        click.echo(f"{'*' if r['current'] else ' '} {r['name']:<20} {r['respondents']:>5} respondent(s)  "
+                   f"{r['imports']:>3} import(s)  created {r['created_at']}")
+
+
+@round_group.command("use")
+@click.argument("name")
+@click.pass_context
+def round_use(ctx: click.Context, name: str) -> None:
+    """Make round NAME current (imports and scores use it by default)."""
+    from ..store import open_store
+
+    ws = workspace_from(ctx)
+    with open_store(ws.store_path) as store:
+        store.set_current_round(name)
+    click.echo(f"Current round: {name}")
