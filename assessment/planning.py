@@ -407,8 +407,9 @@ def _select_actions(questionnaire: Questionnaire, states: list[_DimState], budge
             sel.unfunded.pop(b.id, None)
         sel.budget_left -= cost
         if _is_loop(a) and placed[a.id][0] != 1:
-            sel.notes.append(f"Loop-closing action {a.id} could not finish in phase 1 because of its "
-                             f"prerequisites; it is scheduled in phase {placed[a.id][0]}.")
+            sel.notes.append(f"Loop-closing action {a.id} (library phase {a.phase}) is brought forward as far "
+                             f"as its prerequisites allow: phase {placed[a.id][0]}, days "
+                             f"{placed[a.id][1]}-{placed[a.id][2]}.")
         for b in bundle:
             if not _is_loop(b) and placed[b.id][0] > b.phase:
                 sel.notes.append(f"{b.id} moved from phase {b.phase} to phase {placed[b.id][0]} "

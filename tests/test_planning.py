@@ -73,6 +73,8 @@ actions:
      cost: 20000, effort_days: 10, kpi: Decisions joined to outcomes, tags: [feedback-loop]}
   - {id: MON-1, dimension: monitoring, title: Decay as an incident, phase: 2, max_level: 3, owners: [exec, mlops],
      cost: 15000, effort_days: 12, after: [VAL-1], kpi: Time to detect decay, tags: [decay-monitoring]}
+  - {id: MON-3, dimension: monitoring, title: Decay drill, phase: 2, max_level: 3, owners: [bpo, mlops],
+     cost: 8000, effort_days: 20, after: [MON-1], kpi: Drill findings closed, tags: [decay-monitoring]}
   - {id: MON-2, dimension: monitoring, title: Basic logging, phase: 1, max_level: 1, owners: [exec, mlops],
      cost: 2000, effort_days: 5, kpi: Models logged}
 """
@@ -299,19 +301,22 @@ def test_rich_plan_selection_schedule_and_reasons(rich):
     # MON-2 is for level <= 1; monitoring is at level 2, so it is left out, not "unfunded"
     assert "MON-2" not in got and "MON-2" not in unfunded
     assert any("MON-2" in n for n in plan.notes)
-    assert plan.total_cost == 195000.0
-    assert plan.budget["actions_cost"] == 195000.0
+    # MON-3 is loop-closing too, but waits for MON-1 (ends day 22) and takes 20 days: phase 2 from day 31
+    assert got["MON-3"] == (2, 31, 50)
+    assert any("MON-3 (library phase 2) is brought forward" in n for n in plan.notes)
+    assert plan.total_cost == 203000.0
+    assert plan.budget["actions_cost"] == 203000.0
 
 
 def test_most_severe_dimension_funded_first_when_budget_is_tight(rich):
-    # 55,000 for hardening, nothing to shift: loop actions (35,000) first, then integration
-    # (score 20, the most severe): INT-1 25,000 does not fit the 20,000 left, INT-2 needs INT-1,
+    # 55,000 for hardening, nothing to shift: loop actions (43,000) first, then integration
+    # (score 20, the most severe): INT-1 25,000 does not fit the 12,000 left, INT-2 needs INT-1,
     # INT-3 does not fit, INT-4 (5,000) fits; then governance GOV-1 (30,000) does not fit...
     eng = engagement(DEPLOYMENTS, new_models=0, hardening=55000)
     plan = build_plan(rich, eng, SCORES)
     ids = [a.id for a in plan.actions]
-    assert set(ids) == {"VAL-1", "MON-1", "INT-4"}
-    assert plan.total_cost == 40000.0
+    assert set(ids) == {"VAL-1", "MON-1", "MON-3", "INT-4"}
+    assert plan.total_cost == 48000.0
     unfunded = {u["id"] for u in plan.unfunded}
     assert {"INT-1", "INT-2", "GOV-1", "GOV-2", "GOV-3"} <= unfunded
 
@@ -356,11 +361,12 @@ def test_dual_owners_named_and_kpi_on_target_metric(rich):
 
 
 def test_loop_actions_always_in_phase_1(rich):
-    for hardening in (35000, 100000, 1_000_000):
+    for hardening in (43000, 100000, 1_000_000):
         plan = build_plan(rich, engagement(DEPLOYMENTS, new_models=0, hardening=hardening), SCORES)
-        loop = [a for a in plan.actions if set(a.tags) & set(LOOP_TAGS)]
-        assert {a.id for a in loop} == {"VAL-1", "MON-1"}
-        assert all(a.phase == 1 for a in loop)
+        loop = {a.id: a for a in plan.actions if set(a.tags) & set(LOOP_TAGS)}
+        assert set(loop) == {"VAL-1", "MON-1", "MON-3"}  # funded before anything else
+        # MON-1 is a phase-2 action in the library, brought into phase 1; MON-3 cannot be (see above)
+        assert loop["VAL-1"].phase == loop["MON-1"].phase == 1 and loop["MON-3"].phase == 2
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -381,8 +387,11 @@ def test_schedule_properties(rich, scores, hardening, new_models):
         assert applicable(a.id)
         for pre in rich.action_by_id[a.id].after:
             assert pre in chosen or not applicable(pre)  # a prerequisite is funded or outgrown
-    loop = {a.id for a in rich.actions if set(a.tags) & set(LOOP_TAGS)}
-    assert all(a.phase == 1 for a in plan.actions if a.id in loop)
+    ends = {a.id: a.end_day for a in plan.actions}
+    for a in plan.actions:
+        if set(a.tags) & set(LOOP_TAGS) and a.phase > 1:  # only a prerequisite can push a loop action out
+            ready = max((ends[p] for p in a.after if p in ends), default=0)
+            assert ready + a.effort_days > 30 and a.start_day == max(ready + 1, window(a.phase)[0])
 
 
 # -- pause, milestones, JSON ---------------------------------------------------------------------
@@ -416,7 +425,7 @@ def test_milestones(rich):
     ms = plan.to_dict()["milestones"]
     assert [m["day"] for m in ms] == [30, 60, 90]
     assert set(ms[0]["actions"]) == {"VAL-1", "MON-1", "GOV-1", "INT-1"}
-    assert set(ms[1]["actions"]) == {"GOV-2", "INT-2"}
+    assert set(ms[1]["actions"]) == {"GOV-2", "INT-2", "MON-3"}
     assert "Time to detect decay" in ms[0]["measure"]
     assert "rich version 2.1" in ms[2]["outcome"] and "Re-assessment" in ms[2]["outcome"]
     for m in ms:
