@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -262,3 +263,139 @@ def test_killed_import_leaves_store_as_before(tmp_path, q):
     with open_store(store_path) as store:
         assert snapshot(store) == before
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# -- command line --------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_ws(tmp_path):
+    from assessment.engagement import init_workspace
+
+    return init_workspace(tmp_path / "w", "Acme", questionnaire=str(DATA / "worked.yaml"))
+
+
+def filled_template(path: Path, q, rows: list[list]) -> Path:
+    import openpyxl
+
+    from assessment.template import write_survey_workbook
+
+    write_survey_workbook(q, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Responses"]
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            if value is not None:
+                ws.cell(row=3 + i, column=1 + j, value=value)
+    wb.save(path)
+    return path
+
+
+GOOD = [["R1", "Executive sponsor", "Retail", "Agree", "Disagree", 20, "Agree", None, None],
+        ["R2", "Data scientist", "Retail", "Neutral", "Agree", 60, "Disagree", "4", "ok"]]
+
+
+def test_cli_template_import_and_listing(runner, cli_ws, q, tmp_path):
+    from assessment.cli import cli
+
+    out = tmp_path / "survey.xlsx"
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "template", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.is_file()
+    path = filled_template(tmp_path / "wave1.xlsx", q, GOOD)
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "import", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "wave1.xlsx [template]: imported: 2 added" in res.output
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "import", str(path)])
+    assert res.exit_code == 0 and "already imported" in res.output
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "responses"])
+    assert res.exit_code == 0, res.output
+    assert "Round baseline: 2 respondent(s)" in res.output
+    lines = {line.split()[0]: line for line in res.output.splitlines() if line.startswith("  ")}
+    assert "missing" in lines["IT"] and "missing" not in lines["Executive"]
+    assert "wave1.xlsx [template]: 2 added" in res.output
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "responses", "--json"])
+    data = json.loads(res.output)
+    assert data["respondents"] == 2 and data["units"] == [{"unit": "Retail", "respondents": 2}]
+    assert [r["missing"] for r in data["roles"]] == [False, False, True]
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "responses", "remove", "R2"])
+    assert res.exit_code == 0 and "Removed 1" in res.output
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "responses", "remove", "R9"])
+    assert res.exit_code == 1 and "no respondent R9" in res.output
+
+
+def test_cli_refused_file_lists_problems_and_exits_1(runner, cli_ws, q, tmp_path):
+    from assessment.cli import cli
+
+    bad = [row[:] for row in GOOD]
+    bad[0][3] = "Agreee"  # typed over the dropdown, e.g. in LibreOffice
+    bad[1][5] = "two months"
+    path = filled_template(tmp_path / "bad.xlsx", q, bad)
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "import", str(path)])
+    assert res.exit_code == 1
+    assert "row 3, column 'GOV-1': 'Agreee'" in res.output
+    assert "row 4, column 'GOV-3': 'two months'" in res.output
+    assert f"Error: {path}: 2 unreadable answers; nothing was stored (use --skip-invalid" in res.output
+    assert not cli_ws.store_path.exists() or len(load_ws(cli_ws)) == 0
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "import", str(path), "--skip-invalid", "--json"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.output)
+    assert rep["files"][0]["status"] == "imported" and rep["files"][0]["invalid_cells_blanked"] == 2
+    assert len(load_ws(cli_ws)) == 2
+
+
+def load_ws(ws):
+    from assessment.store import load_workspace_responses
+
+    return load_workspace_responses(ws)
+
+
+def test_cli_dry_run_creates_nothing(runner, cli_ws, q, tmp_path):
+    from assessment.cli import cli
+
+    path = filled_template(tmp_path / "wave1.xlsx", q, GOOD)
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "import", "--dry-run", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "would import: 2 added" in res.output and "nothing was stored" in res.output
+    assert not cli_ws.store_path.exists()
+
+
+def test_cli_rounds(runner, cli_ws, q, tmp_path):
+    from assessment.cli import cli
+
+    w = ["-w", str(cli_ws.root)]
+    path = filled_template(tmp_path / "wave1.xlsx", q, GOOD)
+    assert runner.invoke(cli, [*w, "import", str(path)]).exit_code == 0
+    res = runner.invoke(cli, [*w, "round", "new", "day-90"])
+    assert res.exit_code == 0, res.output
+    later = filled_template(tmp_path / "day90.xlsx", q, GOOD[:1])
+    assert runner.invoke(cli, [*w, "import", str(later)]).exit_code == 0
+    res = runner.invoke(cli, [*w, "round", "list"])
+    assert res.exit_code == 0
+    assert [line.split()[:3] for line in res.output.splitlines()] == [["baseline", "2", "respondent(s)"],
+                                                                       ["*", "day-90", "1"]]
+    res = runner.invoke(cli, [*w, "responses", "--round", "baseline", "--json"])
+    assert json.loads(res.output)["respondents"] == 2
+    assert runner.invoke(cli, [*w, "round", "use", "baseline"]).exit_code == 0
+    assert json.loads(runner.invoke(cli, [*w, "responses", "--json"]).output)["round"] == "baseline"
+    res = runner.invoke(cli, [*w, "round", "use", "nope"])
+    assert res.exit_code == 1 and "no round 'nope'" in res.output
+    res = runner.invoke(cli, [*w, "import", str(later), "--round", "typo"])
+    assert res.exit_code == 1 and "no round 'typo'" in res.output
+
+
+def test_cli_unreadable_file_is_reported(runner, cli_ws, tmp_path):
+    from assessment.cli import cli
+
+    junk = tmp_path / "notes.xlsx"
+    junk.write_bytes(b"not a spreadsheet")
+    res = runner.invoke(cli, ["-w", str(cli_ws.root), "import", str(junk)])
+    assert res.exit_code == 1
+    assert "Traceback" not in res.output and "notes.xlsx" in res.output
+
+
+def test_cli_module_does_not_import_heavy_libraries():
+    code = ("import sys, assessment.cli.responses; "
+            "print(any(m in sys.modules for m in ('pandas', 'openpyxl', 'numpy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=TESTS.parent, check=True)
+    assert out.stdout.strip() == "False"
