@@ -191,7 +191,7 @@ def plan_columns(columns: list[Column], questionnaire: Questionnaire, source: st
     for col in columns:
         if col.index in assigned or col.index in ignored:
             continue
-        cands = set(text_candidates(col.header))
+        cands = {c for h in {col.header, *col.raw_headers} if h for c in text_candidates(h)}
         for name, texts in prof_texts.items():
             if profile[name] is None and cands & texts:
                 profile[name] = col

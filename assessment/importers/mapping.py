@@ -22,24 +22,21 @@ Values are numbers, ``na`` (not applicable) or ``blank``. Errors name ``file:lin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from ..errors import ImportFailed
 from ..yamlsafe import Positions, YamlLoadError, load_yaml, locate
 
-ValueSpec = float | str | None
+ValueSpec = float | Literal["na", "blank"] | None
 
 
-def _value(v: Any) -> ValueSpec:
-    if v is None or isinstance(v, int | float) and not isinstance(v, bool):
-        return None if v is None else float(v)
-    if isinstance(v, str) and v.strip().casefold() in ("na", "n/a"):
-        return "na"
-    if isinstance(v, str) and v.strip().casefold() == "blank":
-        return None
-    raise ValueError(f"a value must be a number, `na` or `blank`, not {v!r}")
+def _value(v: Any) -> Any:
+    # `NA`, `N/A`, `Blank` as typed by people; pydantic refuses anything else with a location.
+    if isinstance(v, str) and v.strip().casefold() in ("na", "n/a", "blank"):
+        return "blank" if v.strip().casefold() == "blank" else "na"
+    return v
 
 
 def _label(k: Any) -> str:
@@ -123,6 +120,9 @@ def load_mapping(path: str | Path) -> Mapping:
         field = ".".join(str(p) for p in loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             msg = f"unknown key `{loc[-1]}` (typo?)"
+        elif loc and loc[0] in ("values", "question_values") and len(loc) >= 2:
+            label = loc[2] if loc[0] == "question_values" and len(loc) > 2 else loc[1]
+            msg = f"the value for {label!r} must be a number, na or blank (got {err.get('input')!r})"
         else:
             msg = f"{field}: {err['msg'].removeprefix('Value error, ')}"
         raise ImportFailed(f"{where}: {msg}", file=file) from None

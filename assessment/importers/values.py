@@ -89,7 +89,7 @@ class ScaleReader:
         norm = normalise_text(text)
         if norm in self.overrides:
             spec = self.overrides[norm]
-            if spec is None:
+            if spec is None or spec == "blank":
                 return NAN, BLANK, None
             if spec == "na":
                 return NAN, NA, None
@@ -133,7 +133,7 @@ class NumberReader:
         norm = normalise_text(text)
         if norm in self.overrides:
             spec = self.overrides[norm]
-            return (NAN, BLANK, None) if spec is None else (NAN, NA, None) if spec == "na" else (float(spec), ANSWERED, None)
+            return (NAN, BLANK, None) if spec in (None, "blank") else (NAN, NA, None) if spec == "na" else (float(spec), ANSWERED, None)
         if norm in self.na_labels or norm in _NA_WORDS:
             return NAN, NA, None
         n = parse_number(text, self.question.unit)
