@@ -283,6 +283,15 @@ def test_qualtrics_text_export_utf16_tab(tmp_path, worked):
     assert_complete(parsed, "qualtrics")
 
 
+def test_qualtrics_with_extra_header_rows_deleted(tmp_path, worked):
+    rows = qualtrics_rows()
+    rows = [rows[1], *rows[3:]]   # only the question-text header row is left
+    parsed = read_responses(write_csv(tmp_path / "qualtrics.csv", rows), worked)
+    assert parsed.source == "qualtrics"
+    assert list(parsed.respondents["source_row"]) == [2, 6, 7]
+    assert parsed.skipped == {"test or preview": 2, "incomplete": 1}
+
+
 def test_qualtrics_recode_values_by_position(tmp_path):
     q = parse_questionnaire({
         "id": "pos", "version": "1",

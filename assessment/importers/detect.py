@@ -5,6 +5,8 @@ File names lie (``export (3).csv``); header fingerprints do not. See BRIEF.md se
 
 from __future__ import annotations
 
+import re
+
 from .reading import TEMPLATE_SHEET, Grid
 
 SOURCES = ("template", "wide", "google-forms", "microsoft-forms", "surveymonkey", "qualtrics", "limesurvey", "typeform")
@@ -13,6 +15,7 @@ _GOOGLE_TIMESTAMP = {"timestamp", "marca temporal", "horodateur", "zeitstempel",
                      "carimbo de data/hora", "tijdstempel"}
 _MS_FORMS = ["id", "start time", "completion time", "email", "name"]
 _LIME_CODES = ["id", "submitdate", "lastpage", "startlanguage"]
+_RESPONSE_ID = re.compile(r"^R_[A-Za-z0-9]{8,}$")
 _LIME_TEXT = ["response id", "date submitted", "last page", "start language"]
 
 
@@ -60,6 +63,11 @@ def header_rows(grid: Grid, source: str) -> int:
             return 3
         if first[:3] == ["v1", "v2", "v3"]:
             return 2
-        # A newer export without the ImportId row still has the question-text row.
+        # Without the ImportId row: is row 2 the question-text row, or already a response
+        # (a user deleted the extra header rows in Excel)?
+        key = next((j for j, c in enumerate(first) if c == "responseid"), None)
+        second = grid.rows[1] if len(grid.rows) > 1 else []
+        if key is not None and second and _RESPONSE_ID.match(second[key].strip()):
+            return 1
         return 2 if len(grid.rows) > 1 else 1
     return 1

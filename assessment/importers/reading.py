@@ -78,15 +78,19 @@ def _read_spreadsheet(path: Path, data: bytes, digest: str) -> Grid:
     names = list(book.sheet_names)
     if not names:
         raise ImportFailed("workbook has no sheets", file=path)
-    visible = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Visible")
-               and not str(m.visible).endswith("Hidden")]
-    if TEMPLATE_SHEET in names:
-        name = TEMPLATE_SHEET
-    else:
-        # The first visible sheet that has data: tools write one sheet, users sometimes add one.
-        name = next((n for n in (visible or names) if book.get_sheet_by_name(n).height), names[0])
+    visible = [m.name for m in book.sheets_metadata if str(m.visible).rsplit(".", 1)[-1] == "Visible"]
     try:
-        raw = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        if TEMPLATE_SHEET in names:
+            name, sheet = TEMPLATE_SHEET, book.get_sheet_by_name(TEMPLATE_SHEET)
+        else:
+            # The first visible sheet that has data: tools write one sheet, users sometimes add one.
+            name, sheet = names[0], None
+            for candidate in visible or names:
+                sheet = book.get_sheet_by_name(candidate)
+                name = candidate
+                if sheet.height:
+                    break
+        raw = sheet.to_python(skip_empty_area=False)
     except Exception as exc:
         raise ImportFailed(f"cannot read sheet {name!r}: {exc}".splitlines()[0], file=path) from None
     rows = [[_cell_text(c) for c in row] for row in raw]
@@ -95,6 +99,8 @@ def _read_spreadsheet(path: Path, data: bytes, digest: str) -> Grid:
 
 def _cell_text(value: object) -> str:
     """One spreadsheet cell as the text a user sees (integers without ``.0``)."""
+    if type(value) is str:
+        return value
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
