@@ -15,7 +15,7 @@ _GOOGLE_TIMESTAMP = {"timestamp", "marca temporal", "horodateur", "zeitstempel",
                      "carimbo de data/hora", "tijdstempel"}
 _MS_FORMS = ["id", "start time", "completion time", "email", "name"]
 _LIME_CODES = ["id", "submitdate", "lastpage", "startlanguage"]
-_RESPONSE_ID = re.compile(r"^R_[A-Za-z0-9]{8,}$")
+_RESPONSE_ID = re.compile(r"^R_[A-Za-z0-9]+$")
 _LIME_TEXT = ["response id", "date submitted", "last page", "start language"]
 
 
