@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -94,11 +95,24 @@ class _Matrices:
     asked: np.ndarray  # (n, Q) bool
     keyed: np.ndarray  # (n, Q) float, NaN unless answered, asked and scored
 
-    @property
+    @cached_property
     def scored_answer(self) -> np.ndarray:
         return ~np.isnan(self.keyed)
 
-    @property
+    @cached_property
+    def keyed_filled(self) -> np.ndarray:
+        """Keyed scores with 0 for unscored cells (so weighted sums are matrix products)."""
+        return np.where(self.scored_answer, self.keyed, 0.0)
+
+    @cached_property
+    def answered_float(self) -> np.ndarray:
+        return self.scored_answer.astype(float)
+
+    @cached_property
+    def asked_float(self) -> np.ndarray:
+        return (self.asked & self.q_scored[None, :]).astype(float)
+
+    @cached_property
     def dim_matrix(self) -> np.ndarray:
         """(Q, D) indicator of each *scored* question's dimension."""
         m = np.zeros((len(self.question_ids), len(self.dim_ids)))
@@ -143,6 +157,11 @@ def _asked_table(q: Questionnaire, question_ids: list[str]) -> np.ndarray:
                      dtype=bool).reshape(len(q.roles), len(question_ids))
 
 
+def _lookup(column: pd.Series, keys: Any) -> np.ndarray:
+    """Position of each value of ``column`` in ``keys`` (-1 if absent): one hash lookup per row."""
+    return pd.Index(keys, dtype="str").get_indexer(column.astype("str"))
+
+
 def _matrices(q: Questionnaire, responses: Responses) -> _Matrices:
     table = _question_table(q)
     qids: list[str] = table["ids"]  # type: ignore[assignment]
@@ -166,10 +185,10 @@ def _matrices(q: Questionnaire, responses: Responses) -> _Matrices:
     state = np.zeros((n, nq), dtype=np.int8)
     row = np.full((n, nq), -1, dtype=np.intp)
     if len(answers):
-        ri = pd.Index(rid).get_indexer(answers["respondent_id"].astype(str))
-        qi = pd.Index(qids).get_indexer(answers["question_id"].astype(str))
+        ri = _lookup(answers["respondent_id"], rid)
+        qi = _lookup(answers["question_id"], qids)
         ok = (ri >= 0) & (qi >= 0)
-        codes = answers["state"].astype("string").map(_STATE_CODES).fillna(0).to_numpy(dtype=np.int8)
+        codes = (_lookup(answers["state"], list(_STATE_CODES)) + 1).astype(np.int8)
         vals = pd.to_numeric(answers["value"], errors="coerce").to_numpy(dtype=float)
         value[ri[ok], qi[ok]] = vals[ok]
         state[ri[ok], qi[ok]] = codes[ok]
@@ -199,14 +218,13 @@ def _respondent_scores(m: _Matrices, q_weight: np.ndarray | None = None) -> np.n
 
 def _scores_for_weight_matrix(m: _Matrices, wm: np.ndarray) -> np.ndarray:
     """Respondent scores for a (Q, K) matrix of per-question weights (K columns = dims or draws x dims)."""
-    answered = m.scored_answer.astype(float)
-    asked = (m.asked & m.q_scored[None, :]).astype(float)
-    num = np.nan_to_num(m.keyed) @ wm
-    den = answered @ wm
-    den_asked = asked @ wm
+    num = m.keyed_filled @ wm
+    den = m.answered_float @ wm
+    den_asked = m.asked_float @ wm
     ok = (den > 0) & (den >= THRESHOLDS["answered_weight_min"] * den_asked - 1e-12)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+    den[~ok] = np.nan
+    num /= den
+    return num
 
 
 def _role_aggregate(scores: np.ndarray, role_codes: np.ndarray, role_weights: np.ndarray,
@@ -685,33 +703,42 @@ def explain_respondent(questionnaire: Questionnaire, responses: Responses, respo
 
 def _dims_for_draws(m: _Matrices, q_weights: np.ndarray, role_weights: np.ndarray,
                     aggregation: str) -> np.ndarray:
-    """(B, D) dimension scores for B joint draws of question weights (B, Q) and role weights (B, R)."""
-    n_draws, n_q = q_weights.shape
+    """(B, D) dimension scores for B joint draws of question weights (B, Q) and role weights (B, R).
+
+    Works one dimension at a time (a question weighs only in its own dimension), so
+    the cost is respondents x questions x draws, not x dimensions as well.
+    """
+    n_draws = q_weights.shape[0]
     n_dims = len(m.dim_ids)
     n_roles = role_weights.shape[1]
-    dm = m.dim_matrix
     known = m.role_codes >= 0
+    all_known = bool(known.all())
     one_hot = (m.role_codes[None, :] == np.arange(n_roles)[:, None]).astype(float)
-    chunk = max(1, 4_000_000 // max(1, len(m.respondent_ids) * n_dims))
-    out = np.empty((n_draws, n_dims))
-    for start in range(0, n_draws, chunk):
-        qw = q_weights[start:start + chunk]
-        b = qw.shape[0]
-        wm = (qw.T[:, :, None] * dm[:, None, :]).reshape(n_q, b * n_dims)
-        s = _scores_for_weight_matrix(m, wm)
-        s[~known] = np.nan
-        present = ~np.isnan(s)
-        sums = (one_hot @ np.where(present, s, 0.0)).reshape(n_roles, b, n_dims)
-        counts = (one_hot @ present.astype(float)).reshape(n_roles, b, n_dims)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if aggregation == "pooled":
-                tot = counts.sum(axis=0)
-                out[start:start + b] = np.where(tot > 0, sums.sum(axis=0) / np.where(tot > 0, tot, 1), np.nan)
-            else:
-                means = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), 0.0)
-                w = np.where(counts > 0, role_weights[start:start + b].T[:, :, None], 0.0)
-                tw = w.sum(axis=0)
-                out[start:start + b] = np.where(tw > 0, (means * w).sum(axis=0) / np.where(tw > 0, tw, 1), np.nan)
+    chunk = max(1, 2_000_000 // max(1, len(m.respondent_ids)))
+    out = np.full((n_draws, n_dims), np.nan)
+    for d in range(n_dims):
+        cols = np.flatnonzero((m.q_dim == d) & m.q_scored)
+        keyed, answered, asked = m.keyed_filled[:, cols], m.answered_float[:, cols], m.asked_float[:, cols]
+        for start in range(0, n_draws, chunk):
+            w = q_weights[start:start + chunk, cols].T  # (Qd, b)
+            num, den = keyed @ w, answered @ w
+            ok = den >= THRESHOLDS["answered_weight_min"] * (asked @ w) - 1e-12
+            ok &= den > 0
+            if not all_known:
+                ok[~known] = False
+            den[~ok] = np.inf
+            num /= den  # respondent scores, 0 where none (counts below leave them out)
+            sums, counts = one_hot @ num, one_hot @ ok.astype(float)  # (R, b)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if aggregation == "pooled":
+                    tot = counts.sum(axis=0)
+                    res = np.where(tot > 0, sums.sum(axis=0) / np.where(tot > 0, tot, 1), np.nan)
+                else:
+                    means = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), 0.0)
+                    rw = np.where(counts > 0, role_weights[start:start + chunk].T, 0.0)
+                    tw = rw.sum(axis=0)
+                    res = np.where(tw > 0, (means * rw).sum(axis=0) / np.where(tw > 0, tw, 1), np.nan)
+            out[start:start + chunk, d] = res
     return out
 
 
