@@ -36,7 +36,7 @@ DEFAULT_PROFILE: dict[str, float] = {
 
 # How far each role group sits from the organisation's true level. Leadership
 # rates things higher than the practitioners who live with them.
-GROUP_EFFECT = {LEADERSHIP: 0.17, "oversight": 0.03, "practitioner": -0.07}
+GROUP_EFFECT = {LEADERSHIP: 0.10, "oversight": 0.02, "practitioner": -0.04}
 
 # Relative share of each role among respondents (unknown ids weigh 1).
 DEFAULT_ROLE_MIX = {"exec": 1.0, "bpo": 2.0, "ds": 3.0, "mlops": 2.0, "risk": 1.5, "users": 4.0}
@@ -46,6 +46,8 @@ BLANK_RATE = 0.02       # scale answers left empty
 NUMERIC_BLANK_RATE = 0.06
 COMMENT_RATE = 0.45     # share of asked text questions that get a comment
 ITEM_NOISE = 0.15       # per-answer noise on the 0-1 latent scale
+PERSON_SD = 0.09        # spread of people around their unit and role
+PERSON_DIM_SD = 0.07    # and of one person across friction points
 START = datetime(2025, 3, 3, 8, 30)
 
 # Free-text comments, by friction point. Roles restrict who would plausibly write
@@ -227,8 +229,10 @@ def synthesize(questionnaire: Questionnaire, n: int, *, seed: int,
     for i, (role_id, unit) in enumerate(people):
         role = questionnaire.role_by_id[role_id]
         group_eff = GROUP_EFFECT.get(role.group, 0.0) + (-0.03 if role_id == "users" else 0.0)
-        person = float(rng.normal(0, 0.06))
-        latent = {d: base[d] + unit_offset[(unit, d)] + group_eff + person for d in base}
+        # People differ overall and per friction point (what they happen to see).
+        person = float(rng.normal(0, PERSON_SD))
+        latent = {d: base[d] + unit_offset[(unit, d)] + group_eff + person + float(rng.normal(0, PERSON_DIM_SD))
+                  for d in base}
         kind = quality.get(i)
         fixed_point = int(rng.integers(2, 4))  # a straight-liner's favourite column
         answers: dict[str, Any] = {}
