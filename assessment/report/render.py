@@ -1,0 +1,127 @@
+"""HTML and PDF rendering of the executive report.
+
+Safety: Jinja2 autoescaping is on and user text never passes ``|safe`` (the only
+``Markup`` values are the SVG charts, whose text :mod:`.charts` escapes itself);
+WeasyPrint reads resources only through :class:`.fetcher.RestrictedFetcher` and
+ignores HTML presentational hints. Reproducibility: the PDF's created/modified
+dates come from ``SOURCE_DATE_EPOCH`` (else the report date), charts are
+deterministic and nothing random is generated, so the same inputs give the same
+bytes. Files are written atomically (temp file beside the target, then replace).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from ..errors import ReportError
+from ..resources import templates_dir
+from .context import ReportInputs, build_context
+
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3u")
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(templates_dir())),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def _logo(inputs: ReportInputs) -> Path | None:
+    path = inputs.logo_path
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.is_file():
+        raise ReportError("logo file not found (set `logo:` in engagement.yaml to a PNG/SVG in the workspace)",
+                          file=str(path))
+    if path.suffix.lower() not in (".png", ".svg", ".jpg", ".jpeg"):
+        raise ReportError("logo must be a .png, .svg or .jpg file", file=str(path))
+    return path.resolve()
+
+
+def render_html(inputs: ReportInputs) -> str:
+    """The report as one HTML document (stylesheet and fonts referenced from the template folder)."""
+    logo = _logo(inputs)
+    ctx = build_context(inputs, logo_url=logo.as_uri() if logo else None)
+    ctx["dims_sorted_claim"] = _profile_claim(ctx)
+    ctx["who_claim"] = _who_claim(ctx)
+    return _environment().get_template("report.html").render(**ctx)
+
+
+def _profile_claim(ctx: dict) -> str:
+    w = ctx["summary"]["weakest"]
+    if not w:
+        return "Friction profile: not enough answers to score"
+    names = " and ".join(x["title"] for x in w[:2])
+    scored = [d for d in ctx["dims"] if d["score_value"] is not None]
+    top = max(scored, key=lambda d: d["score_value"]) if scored else None
+    tail = f"; {top['title']} is the strongest at {top['score']}" if top else ""
+    verb = "are among the weakest" if ctx["summary"]["hedge"] else "hold the operating model back"
+    return f"{names} {verb} ({w[0]['score']} and {w[1]['score'] if len(w) > 1 else ''}){tail}".replace(" and )", ")")
+
+
+def _who_claim(ctx: dict) -> str:
+    rows = [g for g in ctx["gap"]["rows"] if g["flagged"]]
+    if rows:
+        g = max(rows, key=lambda g: abs(g["diff_value"]))
+        side = "more" if g["diff_value"] > 0 else "less"
+        return (f"Leaders rate {g['title']} {abs(g['diff_value']):.0f} points {side} favourably than the people "
+                "who run the models")
+    return "Leaders and practitioners see broadly the same friction"
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    return _atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def html_to_pdf(html: str, path: Path | None = None, *, logo: Path | None = None, pdf_variant: str | None = None,
+                fetcher=None) -> bytes:
+    """Render HTML with the restricted fetcher; returns the PDF bytes (and writes them when ``path`` is given)."""
+    import weasyprint
+
+    from .fetcher import RestrictedFetcher
+
+    if pdf_variant is not None and pdf_variant not in PDF_VARIANTS:
+        raise ReportError(f"unknown PDF variant {pdf_variant!r}; use one of {', '.join(PDF_VARIANTS)}")
+    fetcher = fetcher or RestrictedFetcher(logo=logo)
+    doc = weasyprint.HTML(string=html, base_url=templates_dir().as_uri() + "/", url_fetcher=fetcher)
+    options = {"presentational_hints": False, "pdf_variant": pdf_variant, "uncompressed_pdf": False}
+    if pdf_variant == "pdf/ua-1":
+        options["pdf_tags"] = True
+    data = doc.write_pdf(**options)
+    if path is not None:
+        _atomic_write(Path(path), lambda p: p.write_bytes(data))
+    return data
+
+
+def render_pdf(inputs: ReportInputs, path: str | Path, *, html_path: str | Path | None = None,
+               pdf_variant: str | None = None, fetcher=None) -> Path:
+    """Render the report to ``path`` (atomically); optionally also write the HTML to ``html_path``."""
+    html = render_html(inputs)
+    if html_path is not None:
+        write_text_atomic(Path(html_path), html)
+    try:
+        html_to_pdf(html, Path(path), logo=_logo(inputs), pdf_variant=pdf_variant, fetcher=fetcher)
+    except OSError as exc:
+        raise ReportError(f"cannot write the PDF: {exc.strerror or exc}", file=str(path)) from None
+    return Path(path)

@@ -1,0 +1,98 @@
+"""Gather a report's inputs from a workspace: responses, scores, traces, plan, import log.
+
+Kept apart from rendering so a notebook can build :class:`ReportInputs` by hand and
+the CLI, the demo and the per-unit workers all load a workspace the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..engagement import Workspace
+from ..errors import PlanError, ReportError
+from .context import ReportInputs, report_date, slug
+
+
+def list_units(workspace: Workspace, round: str | None = None) -> list[str]:
+    """The business units present in a round, sorted (respondents without a unit are left out)."""
+    from ..store import load_workspace_responses
+
+    resp = load_workspace_responses(workspace, round=round)
+    units = resp.respondents["unit"].astype("string").dropna().str.strip()
+    return sorted({u for u in units if u})
+
+
+def _previous_round(workspace: Workspace, round: str | None) -> tuple[str, str] | None:
+    from ..store import open_store
+
+    if not workspace.store_path.exists():
+        return None
+    with open_store(workspace.store_path, create=False) as store:
+        rounds = store.rounds()
+        current = store.resolve_round(round)
+    names = [r["name"] for r in rounds]
+    if current not in names:
+        return None
+    earlier = [r for r in rounds[: names.index(current)] if r["respondents"]]
+    return (earlier[-1]["name"], current) if earlier else None
+
+
+def report_inputs_from_workspace(workspace: Workspace | str | Path, *, unit: str | None = None,
+                                 round: str | None = None, compare: bool = True) -> ReportInputs:
+    """Load, score and plan a workspace (optionally one business unit or round).
+
+    With ``compare`` (default) and an earlier round holding responses, the report
+    gets a "progress since" comparison with the round before this one.
+    """
+    from ..scoring import compare_rounds, explain, score
+    from ..store import load_workspace_responses, open_store
+
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    q, eng = ws.questionnaire, ws.engagement
+    responses = load_workspace_responses(ws, round=round, unit=unit)
+    if len(responses) == 0:
+        where = f" for unit {unit!r}" if unit else ""
+        raise ReportError(f"no responses{where} to report on; import survey files first (`assess import`)",
+                          file=str(ws.store_path))
+    result = score(q, responses)
+    scores = result.to_dict()
+    traces = {d.id: explain(q, responses, d.id) for d in q.dimensions}
+    plan: dict[str, Any] | None
+    try:
+        from ..planning import build_plan
+
+        plan = build_plan(q, eng, scores).to_dict()
+    except PlanError:
+        plan = None
+    with open_store(ws.store_path, create=False) as store:
+        log = store.imports(round)
+    progress = None
+    pair = _previous_round(ws, round) if compare else None
+    if pair is not None:
+        base = load_workspace_responses(ws, round=pair[0], unit=unit)
+        if len(base):
+            progress = compare_rounds(q, base, responses, names=("baseline", "current"))
+            progress["baseline_round"], progress["current_round"] = pair
+    logo = None
+    if eng.logo:
+        logo = (ws.root / eng.logo).resolve()
+        if not logo.is_relative_to(ws.root):
+            raise ReportError("logo must be a file inside the workspace", file=str(ws.engagement_path))
+    return ReportInputs(questionnaire=q, engagement=eng, scores=scores, plan=plan, explain=traces,
+                        responses=responses, import_log=log, progress=progress, logo_path=logo, unit=unit,
+                        round=round)
+
+
+def default_report_path(workspace: Workspace, inputs: ReportInputs | None = None, *, unit: str | None = None,
+                        suffix: str = ".pdf") -> Path:
+    """``reports/<client-slug>[-<unit-slug>]-<YYYY-MM-DD>.pdf`` inside the workspace."""
+    date = report_date(inputs) if inputs is not None else None
+    if date is None:
+        import datetime as dt
+        import os
+
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        date = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date() if epoch and epoch.isdigit() else dt.date.today()
+    name = slug(workspace.engagement.client) + (f"-{slug(unit)}" if unit else "") + f"-{date.isoformat()}{suffix}"
+    return workspace.reports_dir / name
