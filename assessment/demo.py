@@ -244,8 +244,9 @@ def run_demo(out_dir: str | Path = DEFAULT_OUT, *, progress: Callable[[str], Non
         for fr in report.files:
             skipped = sum((fr.skipped or {}).values())
             result.skipped += skipped
+            flagged = ", ".join(f"{len(ids)} flagged {flag}" for flag, ids in sorted((fr.quality or {}).items()) if ids)
             say(f"Imported {target.relative_to(out)} [{fr.source}]: {fr.added} respondents"
-                + (f", {skipped} skipped" if skipped else ""))
+                + (f", {skipped} skipped" if skipped else "") + (f" ({flagged})" if flagged else ""))
 
     responses = load_workspace_responses(ws)
     people = responses.respondents
