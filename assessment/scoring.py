@@ -374,8 +374,19 @@ def _flags(dim: dict[str, Any], boundaries: list[tuple[float, str]]) -> list[dic
         add("low-coverage", f"Only {dim['coverage']:.0%} of the questions asked were answered "
                             f"(threshold {t['coverage_min']:.0%}); many N/A or blank answers.")
     if dim["alpha"] is None:
-        add("reliability-unknown", "Internal consistency (Cronbach's alpha) cannot be computed: it needs at least "
-                                   f"2 answered items and {t['alpha_min_respondents']} respondents.")
+        reason = dim.get("alpha_unknown_reason")
+        by_role = dim.get("alpha_by_role") or {}
+        within = (f" Within roles alpha runs from {min(by_role.values()):.2f} to {max(by_role.values()):.2f}."
+                  if by_role else "")
+        if reason == "never-together":
+            text = ("Cronbach's alpha over everyone cannot be computed: some items are asked of different roles "
+                    "and never answered by the same people." + within)
+        elif reason == "no-variance":
+            text = "Cronbach's alpha cannot be computed: the answers do not vary." + within
+        else:
+            text = ("Cronbach's alpha cannot be computed: it needs at least 2 answered items and "
+                    f"{t['alpha_min_respondents']} respondents.")
+        add("reliability-unknown", text)
     elif dim["alpha"] < t["alpha_min"]:
         add("low-reliability", f"The items do not hang together (alpha {dim['alpha']:.2f} < {t['alpha_min']:.2f}); "
                                "read the item scores rather than the dimension score.")
@@ -487,10 +498,27 @@ def score(questionnaire: Questionnaire, responses: Responses, *, aggregation: st
         item_matrix = m.keyed[:, cols]
         alpha = stats.cronbach_alpha(item_matrix)
         alpha_ci = None
+        used = item_matrix[:, ~np.isnan(item_matrix).all(axis=0)]
+        n_rows = int((~np.isnan(used)).any(axis=1).sum())
         if alpha is not None:
-            used = item_matrix[:, ~np.isnan(item_matrix).all(axis=0)]
-            n_rows = int((~np.isnan(used)).any(axis=1).sum())
             alpha_ci = stats.feldt_ci(alpha, n_rows, used.shape[1], level=THRESHOLDS["ci_level"])
+        # Items asked of different roles are never answered together, so the pooled
+        # alpha is undefined; alpha within each role still says whether the items that
+        # role sees hang together.
+        alpha_by_role = {}
+        for ri, role in enumerate(q.roles):
+            value_r = stats.cronbach_alpha(item_matrix[m.role_codes == ri])
+            if value_r is not None:
+                alpha_by_role[role.id] = value_r
+        alpha_reason = None
+        if alpha is None:
+            observed = (~np.isnan(used)).astype(float)
+            if used.shape[1] < 2 or n_rows < THRESHOLDS["alpha_min_respondents"]:
+                alpha_reason = "too-few"
+            elif ((observed.T @ observed) < 2).any():
+                alpha_reason = "never-together"
+            else:
+                alpha_reason = "no-variance"
         scale_cols = cols[m.q_scale[cols]]
         rwg = None
         if scale_cols.size:
@@ -521,7 +549,8 @@ def score(questionnaire: Questionnaire, responses: Responses, *, aggregation: st
             "id": dim.id, "title": dim.title, "weight": dim.weight, "score": value, "level": level,
             "level_name": level_name, "ci_low": _num(boot.dim_low[di]), "ci_high": _num(boot.dim_high[di]),
             "n_respondents": int((~np.isnan(col)).sum()), "coverage": _num(coverage),
-            "alpha": alpha, "alpha_ci": list(alpha_ci) if alpha_ci else None, "rwg": rwg,
+            "alpha": alpha, "alpha_ci": list(alpha_ci) if alpha_ci else None, "alpha_by_role": alpha_by_role,
+            "alpha_unknown_reason": alpha_reason, "rwg": rwg,
             "by_role": {r.id: _num(role_means[ri, di]) for ri, r in enumerate(q.roles) if role_counts[ri, di] > 0},
             "n_by_role": {r.id: int(role_counts[ri, di]) for ri, r in enumerate(q.roles)},
             "by_group": by_group, "perception_gap": gap,

@@ -488,3 +488,30 @@ def test_cli_help_mentions_every_option(runner):
     assert result.exit_code == 0
     for option in ("--by", "--format", "--unit", "--round", "--explain", "--resamples", "--compare"):
         assert option in result.output
+
+
+def test_alpha_unknown_when_items_go_to_different_roles_reports_within_role_alpha():
+    scale = {"points": [{"value": v, "label": str(v)} for v in range(1, 6)]}
+    q = parse_questionnaire({
+        "id": "split", "version": "1", "scales": {"s5": scale},
+        "roles": [{"id": "lead", "label": "Lead", "group": "leadership"},
+                  {"id": "eng", "label": "Engineer", "group": "practitioner"}],
+        "levels": [{"level": 1, "name": "Low", "min": 0}],
+        "dimensions": [{"id": "d", "title": "D", "questions": [
+            {"id": "all-1", "text": "Asked of all, one", "scale": "s5"},
+            {"id": "all-2", "text": "Asked of all, two", "scale": "s5"},
+            {"id": "lead-only", "text": "Leads only", "scale": "s5", "roles": ["lead"]},
+            {"id": "eng-only", "text": "Engineers only", "scale": "s5", "roles": ["eng"]}]}]})
+    rng = np.random.default_rng(3)
+    recs = []
+    for i in range(12):
+        role = "lead" if i < 6 else "eng"
+        base = int(rng.integers(1, 6))
+        answers = {"all-1": base, "all-2": min(5, base + int(rng.integers(0, 2))),
+                   f"{role}-only": max(1, base - int(rng.integers(0, 2)))}
+        recs.append({"id": f"p{i:02d}", "role": role, "unit": None, "answers": answers})
+    dim = score(q, from_records(recs), n_resamples=FAST).to_dict()["dimensions"][0]
+    assert dim["alpha"] is None and dim["alpha_unknown_reason"] == "never-together"
+    assert set(dim["alpha_by_role"]) == {"lead", "eng"}
+    flag = next(f for f in dim["flags"] if f["code"] == "reliability-unknown")
+    assert "different roles" in flag["message"] and "Within roles alpha" in flag["message"]
