@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from . import quality
@@ -175,36 +176,42 @@ class _Prepared:
 def _invalid_answer_mask(answers: pd.DataFrame, q: Questionnaire) -> pd.Series:
     """Cells that claim an answer but hold no valid value for a scale or numeric question."""
     kind = answers["question_id"].map({qid: qq.type for qid, qq in q.questions.items()})
-    valid_points = {qid: {p.value for p in q.scale_of(qq).points}
-                    for qid, qq in q.questions.items() if qq.type == "scale"}
     answered = answers["state"] == ANSWERED
-    scored = kind.isin(["scale", "numeric"])
-    bad = answered & scored & answers["value"].isna()
+    bad = answered & kind.isin(["scale", "numeric"]) & answers["value"].isna()
     scale_rows = answered & (kind == "scale") & answers["value"].notna()
     if scale_rows.any():
+        valid = pd.MultiIndex.from_tuples([(qid, float(p.value)) for qid, qq in q.questions.items()
+                                           if qq.type == "scale" for p in q.scale_of(qq).points])
         sub = answers.loc[scale_rows, ["question_id", "value"]]
-        ok = [v in valid_points[qid] for qid, v in zip(sub["question_id"], sub["value"], strict=True)]
-        bad.loc[sub.index] = ~pd.Series(ok, index=sub.index)
+        ok = pd.MultiIndex.from_arrays([sub["question_id"].astype("object"), sub["value"]]).isin(valid)
+        bad.loc[sub.index] = ~ok
     return bad.fillna(False).astype(bool)
 
 
 def _fingerprints(respondents: pd.DataFrame, answers: pd.DataFrame) -> pd.Series:
-    """A stable hash of role, unit and the non-blank answers, per source_row."""
+    """A stable hash of role, unit and the non-blank answers, per source_row.
+
+    Blank cells are left out, so an export with an extra empty column still matches.
+    """
     a = answers[answers["state"] != BLANK]
+    joined: dict = {}
     if len(a):
-        val = a["value"]
-        token = pd.Series(a["raw"].astype("str").fillna("").str.strip(), index=a.index)
-        has_value = val.notna()
-        token = token.where(~has_value, val.astype("str"))
-        token = token.where(a["state"] != NA, "NA")
-        cell = a["question_id"].astype("str") + "=" + token
-        joined = (pd.DataFrame({"source_row": a["source_row"], "qid": a["question_id"], "cell": cell})
-                  .sort_values(["source_row", "qid"]).groupby("source_row")["cell"].agg("\x1f".join))
-    else:
-        joined = pd.Series(dtype="str")
+        state = a["state"].to_numpy(dtype=object)
+        val = a["value"].to_numpy(dtype="float64")
+        raw = a["raw"].astype("object").fillna("").to_numpy(dtype=object)
+        token = np.where(state == NA, "NA", np.where(np.isnan(val), raw, val.astype(str).astype(object)))
+        cell = a["question_id"].to_numpy(dtype=object) + "=" + token
+        order = np.lexsort((a["question_id"].to_numpy(dtype=object).astype(str), a["source_row"].to_numpy()))
+        rows_sorted = a["source_row"].to_numpy()[order]
+        cells_sorted = cell[order].tolist()
+        bounds = np.flatnonzero(np.diff(rows_sorted)) + 1
+        starts = [0, *bounds.tolist()]
+        ends = [*bounds.tolist(), len(rows_sorted)]
+        for s_, e_ in zip(starts, ends, strict=True):
+            joined[int(rows_sorted[s_])] = "\x1f".join(cells_sorted[s_:e_])
     out = {}
     for row, role, unit in zip(respondents["source_row"], respondents["role"], respondents["unit"], strict=True):
-        text = f"{role}\x1e{_text(unit) or ''}\x1e{joined.get(row, '')}"
+        text = f"{role}\x1e{_text(unit) or ''}\x1e{joined.get(int(row), '')}"
         out[row] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
     return pd.Series(out, dtype="str")
 
