@@ -26,6 +26,10 @@ _PLAIN_TAGS = {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map", "tag:yaml.org,2
 Positions = dict[tuple, tuple[int, int]]
 
 
+# libyaml's parser when present (about 5x faster); same safe constructor either way.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class YamlLoadError(Exception):
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
@@ -100,7 +104,7 @@ def load_yaml(source: str | Path, *, text: str | None = None) -> tuple[Any, Posi
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise YamlLoadError(Problem(f"not UTF-8 text (byte {exc.start})", file)) from None
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
