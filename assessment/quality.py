@@ -30,22 +30,28 @@ def straight_liners(answers: pd.DataFrame, questionnaire: Questionnaire, *, key:
                     min_items: int = MIN_BLOCK_ITEMS) -> set:
     """Respondents who gave the same answer to every scale item of a block.
 
-    A block is a dimension; a respondent is flagged when, in some dimension, they
-    answered at least ``min_items`` scale items and all with the same scale value.
-    Fewer answered items cannot tell a pattern from a real opinion.
+    Blocks are each dimension, and the whole questionnaire (the items sharing one
+    scale): a respondent is flagged when, in some block, they answered at least
+    ``min_items`` scale items and all with the same scale value. Fewer answered items
+    cannot tell a pattern from a real opinion; the whole-questionnaire block catches
+    respondents whose role is asked only a few items per dimension.
     """
     if answers.empty:
         return set()
-    scale_q = {qid: dim for qid, dim in questionnaire.question_dimension.items()
-               if questionnaire.questions[qid].type == "scale"}
-    a = answers[(answers["state"] == ANSWERED) & answers["question_id"].isin(scale_q.keys())
+    scale_items = {qid: qq for qid, qq in questionnaire.questions.items() if qq.type == "scale"}
+    a = answers[(answers["state"] == ANSWERED) & answers["question_id"].isin(scale_items.keys())
                 & answers["value"].notna()]
     if a.empty:
         return set()
-    a = a.assign(_block=a["question_id"].map(scale_q))
-    stats = a.groupby([key, "_block"], sort=False)["value"].agg(["count", "nunique"])
-    hit = stats[(stats["count"] >= min_items) & (stats["nunique"] == 1)]
-    return set(hit.index.get_level_values(0))
+    found: set = set()
+    blocks = {"dimension": {qid: questionnaire.question_dimension[qid] for qid in scale_items},
+              "scale": {qid: f"scale:{qq.scale}" for qid, qq in scale_items.items()}}
+    for mapping in blocks.values():
+        b = a.assign(_block=a["question_id"].map(mapping))
+        stats = b.groupby([key, "_block"], sort=False)["value"].agg(["count", "nunique"])
+        hit = stats[(stats["count"] >= min_items) & (stats["nunique"] == 1)]
+        found |= set(hit.index.get_level_values(0))
+    return found
 
 
 def speeders(respondents: pd.DataFrame, *, key: str = "respondent_id", min_sample: int = MIN_SPEEDER_SAMPLE,

@@ -399,3 +399,16 @@ def test_cli_module_does_not_import_heavy_libraries():
             "print(any(m in sys.modules for m in ('pandas', 'openpyxl', 'numpy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=TESTS.parent, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_straight_lining_across_dimensions_counts_as_one_block(q):
+    # three items per dimension only, but the same answer on every scale item of the survey
+    two_dims = parse_questionnaire({
+        **{k: v for k, v in six_item_questionnaire().model_dump(exclude_none=True).items() if k != "dimensions"},
+        "dimensions": [{"id": f"d{d}", "title": f"D{d}", "questions": [
+            {"id": f"Q{d}{i}", "text": f"Statement {d}.{i}", "scale": "agree5"} for i in range(1, 4)]}
+            for d in (1, 2)],
+    })
+    answers = tidy({"flat": {f"Q{d}{i}": 2 for d in (1, 2) for i in range(1, 4)},
+                    "fine": {f"Q{d}{i}": 2 if (d, i) != (2, 3) else 3 for d in (1, 2) for i in range(1, 4)}})
+    assert quality.straight_liners(answers, two_dims) == {"flat"}
