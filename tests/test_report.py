@@ -283,3 +283,42 @@ def test_workbook(tmp_path):
     # the dimension scores agree with the input
     dims = {r[0].value: r for r in wb["Dimensions"].iter_rows(min_row=2)}
     assert dims["governance"][2].value == pytest.approx(31.4)
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory):
+    demo = pytest.importorskip("assessment.demo")
+    out = tmp_path_factory.mktemp("demo") / "ws"
+    demo.run_demo(out)
+    return out
+
+
+def test_cli_report_real_pipeline(demo_ws, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from assessment.cli import cli
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1741910400")
+    res = CliRunner().invoke(cli, ["-w", str(demo_ws), "report", "--xlsx", str(tmp_path / "r.xlsx"),
+                                   "--html", str(tmp_path / "r.html")])
+    assert res.exit_code == 0, res.output
+    pdf = demo_ws / "reports" / "northwind-mutual-fictional-2025-03-14.pdf"
+    assert str(pdf) in res.output and pdf.is_file()
+    pages, text = _text(pdf)
+    assert len(pages) >= 10 and "Northwind Mutual" in text
+    assert (tmp_path / "r.xlsx").is_file() and (tmp_path / "r.html").is_file()
+
+
+def test_cli_per_unit_and_errors(demo_ws, tmp_path):
+    from click.testing import CliRunner
+
+    from assessment.cli import cli
+
+    res = CliRunner().invoke(cli, ["-w", str(demo_ws), "report", "--per-unit", "--jobs", "2",
+                                   "-o", str(tmp_path / "u.pdf")])
+    assert res.exit_code == 0, res.output
+    written = sorted(p.name for p in tmp_path.glob("u-*.pdf"))
+    assert written == ["u-claims-operations.pdf", "u-commercial-insurance.pdf", "u-personal-lines.pdf"]
+    res = CliRunner().invoke(cli, ["-w", str(demo_ws), "report", "--unit", "Nowhere"])
+    assert res.exit_code == 1 and "no responses for unit 'Nowhere'" in res.output
+    assert "Traceback" not in res.output

@@ -47,6 +47,17 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    lines, cur = [], ""
+    for word in str(text).split():
+        if cur and len(cur) + 1 + len(word) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}".strip()
+    return lines + ([cur] if cur else [])
+
+
 def _svg(width: float, height: float, body: list[str], title: str, desc: str = "") -> str:
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(height)}" '
             f'width="{_f(width)}pt" height="{_f(height)}pt" role="img" font-family="{FONT}">'
@@ -102,8 +113,8 @@ def dot_plot(points: Sequence[ScorePoint], level_mins: Sequence[float], level_na
     common scale does not). A hollow diamond marks the previous round when given.
     """
     label_w, right = 150.0, 34.0
-    row = 22.0
-    top = 30.0
+    row = 18.0
+    top = 26.0
     plot_w = width - label_w - right
     height = top + row * len(points) + 26
     body: list[str] = []
@@ -148,7 +159,7 @@ def radar(points: Sequence[ScorePoint], level_mins: Sequence[float], *, size: fl
     the dot plot and the table. With a previous round, its polygon is drawn dashed.
     """
     n = max(len(points), 3)
-    pad_x, pad_y = 95.0, 22.0
+    pad_x, pad_y = 80.0, 30.0
     w, h = size + 2 * pad_x, size + 2 * pad_y
     cx, cy, r = w / 2, h / 2, size / 2
 
@@ -165,9 +176,12 @@ def radar(points: Sequence[ScorePoint], level_mins: Sequence[float], *, size: fl
     for i, p in enumerate(points):
         x, y = pt(i, 100)
         body.append(_line(cx, cy, x, y, GRID, 0.5))
-        lx, ly = pt(i, 113)
+        lx, ly = pt(i, 110)
         anchor = "middle" if abs(lx - cx) < 5 else ("start" if lx > cx else "end")
-        body.append(_text(lx, ly + 3, _clip(p.label, 30), 7, anchor))
+        lines = _wrap(p.label, 18)[:3]
+        y0 = ly + 3 - (len(lines) - 1) * 4.2 if abs(lx - cx) >= 5 else (ly - (len(lines) - 1) * 8.4 if ly < cy else ly + 6)
+        for k, line in enumerate(lines):
+            body.append(_text(lx, y0 + 8.4 * k, line, 7, anchor))
     if any(p.baseline is not None for p in points):
         base = " ".join(f"{_f(x)},{_f(y)}" for x, y in (pt(i, p.baseline or 0) for i, p in enumerate(points)))
         body.append(f'<polygon points="{base}" fill="none" stroke="{BASELINE_COLOUR}" stroke-width="1.2" '
@@ -193,7 +207,8 @@ class HeatColumn:
 
 
 def heatmap(rows: Sequence[str], columns: Sequence[HeatColumn], values: Sequence[Sequence[float | None]],
-            *, min_n: int, width: float = 490, title: str = "Scores by role") -> str:
+            *, min_n: int, cell_ns: Sequence[Sequence[int]] | None = None, width: float = 490,
+            title: str = "Scores by role") -> str:
     """Dimension x role grid with the score printed in every cell.
 
     Lightness falls monotonically as the score falls (darker = more friction), so
@@ -201,8 +216,8 @@ def heatmap(rows: Sequence[str], columns: Sequence[HeatColumn], values: Sequence
     suppressed (hatched, "n<min") to protect anonymity and avoid noise.
     """
     label_w = 140.0
-    head = 46.0
-    cell_h = 22.0
+    head = 40.0
+    cell_h = 17.0
     cell_w = (width - label_w) / max(len(columns), 1)
     height = head + cell_h * len(rows) + 4
     body: list[str] = []
@@ -227,20 +242,25 @@ def heatmap(rows: Sequence[str], columns: Sequence[HeatColumn], values: Sequence
         for j, col in enumerate(columns):
             x = label_w + cell_w * j
             v = values[i][j]
-            if col.n < min_n or v is None:
+            cell_n = cell_ns[i][j] if cell_ns is not None else col.n
+            if v is None and cell_n == 0:
+                body.append(_rect(x + 1, y + 1, cell_w - 2, cell_h - 2, "#FFFFFF", GRID, 0.6))
+                body.append(_text(x + cell_w / 2, y + cell_h / 2 + 3, "not asked", 6.5, "middle", MUTED))
+                continue
+            if cell_n < min_n or v is None:
                 body.append(_rect(x + 1, y + 1, cell_w - 2, cell_h - 2, "#FFFFFF", GRID, 0.6))
                 for k in range(1, 6):
                     ox = x + 1 + (cell_w - 2) * k / 6
                     body.append(_line(ox, y + cell_h - 1, ox + 6, y + 1, "#D9D9D9", 0.5))
                 body.append(_text(x + cell_w / 2, y + cell_h / 2 + 3,
-                                  f"n<{min_n}" if col.n < min_n else "–", 7, "middle", MUTED))
+                                  f"n<{min_n}" if cell_n < min_n else "–", 7, "middle", MUTED))
                 continue
             idx = min(int(v // 20), 4)
             fill = HEAT_RAMP[idx]
             ink = "#FFFFFF" if idx <= 1 else INK
             body.append(_rect(x + 1, y + 1, cell_w - 2, cell_h - 2, fill))
             body.append(_text(x + cell_w / 2, y + cell_h / 2 + 3, f"{v:.0f}", 8, "middle", ink, "600"))
-    return _svg(width, height, body, title, "Darker cells = lower score = more friction. Hatched: group too small.")
+    return _svg(width, height, body, title, "Darker cells = lower score = more friction. Hatched: group too small. Not asked: no item for this role.")
 
 
 def heat_legend(level_mins: Sequence[float], level_names: Sequence[str], *, width: float = 490) -> str:
@@ -269,8 +289,8 @@ def dumbbell(rows: Sequence[GapRow], *, n_leadership: int, n_practitioners: int,
              title: str = "Leadership vs practitioners") -> str:
     """Paired points per dimension joined by a line; the gap is the line's length."""
     label_w, right = 150.0, 40.0
-    row = 20.0
-    top = 26.0
+    row = 17.0
+    top = 24.0
     plot_w = width - label_w - right
     height = top + row * len(rows) + 26
     body: list[str] = []
@@ -308,7 +328,7 @@ def dumbbell(rows: Sequence[GapRow], *, n_leadership: int, n_practitioners: int,
 def budget_bars(lines: Sequence[tuple[str, float, float]], *, currency: str, accent: str = "#1F4E79",
                 width: float = 480, title: str = "Budget before and after") -> str:
     """Paired horizontal bars (before, after) per budget line on a zero-based axis."""
-    label_w, right = 150.0, 14.0
+    label_w, right = 150.0, 44.0
     top = 18.0
     bar_h = 13.0
     group_h = 2 * bar_h + 14
@@ -332,7 +352,9 @@ def budget_bars(lines: Sequence[tuple[str, float, float]], *, currency: str, acc
                       7, "middle", MUTED))
     for i, (label, before, after) in enumerate(lines):
         y = top + group_h * i
-        body.append(_text(label_w - 8, y + bar_h + 3, _clip(label, 34), 8, "end", INK, "600"))
+        lines = _wrap(label, 26)[:3]
+        for k, line in enumerate(lines):
+            body.append(_text(label_w - 8, y + bar_h + 3 - (len(lines) - 1) * 4.5 + 9 * k, line, 8, "end", INK, "600"))
         wb, wa = plot_w * before / axis_max, plot_w * after / axis_max
         body.append(_rect(label_w, y, wb, bar_h, "#FFFFFF", INK, 0.8))
         body.append(_rect(label_w, y + bar_h + 2, wa, bar_h, accent))
@@ -380,8 +402,8 @@ def gantt(bars: Sequence[GanttBar], *, milestones: Sequence[int] = (30, 60, 90),
     distinguishable without colour; milestones are diamonds on the day axis.
     """
     fills = phase_fills or PHASE_FILLS
-    label_w = 190.0
-    row = 17.0
+    label_w = 200.0
+    row = 19.0
     top = 30.0
     plot_w = width - label_w - 6
     height = top + row * len(bars) + 30
@@ -403,8 +425,8 @@ def gantt(bars: Sequence[GanttBar], *, milestones: Sequence[int] = (30, 60, 90),
             body.append(_text(x + plot_w * 3.5 / 90, 22, f"W{wk + 1}", 6.5, "middle", MUTED))
     for i, b in enumerate(bars):
         y = top + row * i
-        body.append(_text(label_w - 6, y + 8, _clip(b.label, 44), 7, "end", INK))
-        body.append(_text(label_w - 6, y + 14.5, _clip(b.owner, 52), 5.8, "end", MUTED))
+        body.append(_text(label_w - 6, y + 8.5, _clip(b.label, 46), 7, "end", INK))
+        body.append(_text(label_w - 6, y + 16, _clip(b.owner, 54), 6.3, "end", MUTED))
         x0, x1 = dx(max(b.start, 1)), dx(min(b.end, 90) + 1)
         fill = fills.get(b.phase, "#999999")
         body.append(_rect(x0, y + 3, x1 - x0, row - 6, fill, INK if b.phase == 3 else "none", 0.5 if b.phase == 3 else 0))

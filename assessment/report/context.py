@@ -161,7 +161,7 @@ _FLAG_CODES = {
     "low-coverage": ("low coverage", "many answers were blank or \"don't know\""),
     "low-reliability": ("low reliability", "the items do not hang together well (Cronbach's alpha below the threshold): "
                                            "read the item scores"),
-    "reliability-unknown": ("reliability unknown", "Cronbach's alpha cannot be computed (too few items or respondents)"),
+    "reliability-unknown": ("alpha n/a", "reliability (Cronbach's alpha) cannot be computed: too few items or respondents"),
     "perception-gap": ("perception gap", "leadership and practitioners differ by at least the gap threshold"),
     "borderline": ("borderline", "the 95% interval crosses a level boundary: the level could be one step either way"),
     "few-respondents": ("few respondents", "fewer respondents than the minimum: indicative only"),
@@ -439,6 +439,11 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
             "gap_diff": fmt_signed(gap.get("difference")), "anchor": f"dim-{slug(qd.id)}",
         })
 
+    # A flag raised on every friction point is stated once, not repeated in each row.
+    common_flags = set.intersection(*(set(dd["flags"]) for dd in dims)) if dims and len(dims) > 1 else set()
+    for dd in dims:
+        dd["row_flags"] = [f for f in dd["flags"] if f not in common_flags]
+
     # -- charts -----------------------------------------------------------------------
     prog = _progress(inputs)
     base_by_dim = {p["id"]: p["baseline_value"] for p in prog["rows"]} if prog else {}
@@ -448,16 +453,21 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
     sorted_points = sorted(points, key=lambda p: (p.score is None, p.score if p.score is not None else 0))
     dot_svg = charts.dot_plot(sorted_points, level_mins, level_names, accent=accent,
                               title="Friction points sorted by score, with 95% intervals")
-    radar_svg = charts.radar(points, level_mins, accent=accent, size=190)
+    radar_svg = charts.radar(points, level_mins, accent=accent, size=130)
 
     # heat map: dimension x role, roles ordered leadership -> oversight -> practitioners
     roles = sorted(q.roles, key=lambda r: (GROUP_ORDER.get(r.group, 9), q.roles.index(r)))
     cols = [charts.HeatColumn(r.label, role_n.get(r.id, 0), r.group) for r in roles]
     values = [[_num((by_id.get(dd["id"], {}).get("by_role") or {}).get(r.id)) for r in roles] for dd in dims]
-    heat_svg = charts.heatmap([dd["title"] for dd in dims], cols, values, min_n=th["min_n"])
+    cell_ns = []
+    for dd in dims:
+        nbr = by_id.get(dd["id"], {}).get("n_by_role")
+        cell_ns.append([int(_num((nbr or {}).get(r.id)) or 0) if isinstance(nbr, Mapping) else role_n.get(r.id, 0)
+                        for r in roles])
+    heat_svg = charts.heatmap([dd["title"] for dd in dims], cols, values, min_n=th["min_n"], cell_ns=cell_ns)
     heat_legend = charts.heat_legend(level_mins, level_names)
     cells = [(values[i][j], dims[i]["title"], roles[j].label) for i in range(len(dims)) for j in range(len(roles))
-             if values[i][j] is not None and cols[j].n >= th["min_n"]]
+             if values[i][j] is not None and cell_ns[i][j] >= th["min_n"]]
     hotspots = [f"{r} on {t} ({v:.0f})" for v, t, r in sorted(cells, key=lambda c: (c[0], c[1], c[2]))[:3]]
     small_roles = [r.label for r, c in zip(roles, cols, strict=False) if c.n < th["min_n"]]
 
@@ -485,7 +495,7 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
                               title="Leadership and practitioner scores per friction point, sorted by gap")
     flagged_gaps = sorted([g for g in gap_table if g["flagged"]], key=lambda g: -abs(g["diff_value"]))
     gap_sentences = []
-    for g in flagged_gaps[:3]:
+    for g in flagged_gaps[:2]:
         who = "higher" if g["diff_value"] > 0 else "lower"
         gap_sentences.append(f"Leaders rate {g['title']} {abs(g['diff_value']):.0f} points {who} than practitioners "
                              f"(effect size {g['g']}).")
@@ -505,10 +515,11 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
     target = plan_ctx["target"]
     shift_txt = plan_ctx["shift"]
     if target and plan_ctx["shift_value"]:
-        headline = (f"At {fmt_score(ov_s)}/100 ({ov_level}), AI value is held back by operations, not models: "
+        compact = ov_level.replace(" (borderline)", ", borderline")
+        headline = (f"At {fmt_score(ov_s)}/100 ({compact}), AI value is held back by operations, not models: "
                     f"move {shift_txt} into hardening {target['name']}")
     elif ov_s is not None:
-        headline = f"AI operating model scores {fmt_score(ov_s)}/100 ({ov_level}); friction is concentrated in " + \
+        headline = f"AI operating model scores {fmt_score(ov_s)}/100, {ov_level}; friction is concentrated in " + \
             ", ".join(w["title"] for w in weakest3[:2])
     else:
         headline = "Too few answers to score the AI operating model yet"
@@ -598,6 +609,7 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
                     "overall_level": ov_level, "overall_level_name": ov_lvl.name if ov_lvl else MISSING,
                     "n_levels": n_levels, "hedge": hedge},
         "levels": levels, "dims": dims, "flags_legend": sorted(all_flags.items()),
+        "common_flags": sorted(common_flags),
         "thresholds": th, "charts": {k: Markup(v) for k, v in {"dot": dot_svg, "radar": radar_svg, "heat": heat_svg,
                                                                   "heat_legend": heat_legend, "gap": gap_svg}.items()},
         "heat": {"hotspots": hotspots, "small_roles": small_roles},
@@ -707,7 +719,7 @@ def _plan_context(inputs: ReportInputs, plan: Mapping, currency: str, dims: list
         e = eng_dep.get(str(d.get("id")))
         dep_rows.append({"name": str(d.get("name") or d.get("id")), "stage": str(d.get("stage") or MISSING),
                          "value": fmt_money(d.get("value_at_stake"), currency),
-                         "metric": e.pnl_metric if e else MISSING,
+                         "metric": str(d.get("pnl_metric") or (e.pnl_metric if e else MISSING)),
                          "rank": fmt_score(d.get("rank")), "eligible": "yes" if d.get("eligible") else "no",
                          "target": bool(target and str(d.get("id")) == str(target["id"]))})
     actions, bars = [], []
@@ -720,6 +732,8 @@ def _plan_context(inputs: ReportInputs, plan: Mapping, currency: str, dims: list
                         "addresses": dim_title.get(dim, dim or MISSING), "phase": int(_num(a.get("phase")) or 1),
                         "days": f"{start}–{end}", "start": start, "end": end,
                         "owners": owners, "owner_txt": owner_txt or "To be agreed with the client",
+                        "owner_names": " / ".join(dict.fromkeys(str(o.get("name") or o.get("role_label") or "")
+                                                                for o in owners)) or "To be agreed with the client",
                         "kpi": str(a.get("kpi") or "To be agreed with the client"),
                         "cost": fmt_money(a.get("cost"), currency)})
         bars.append(charts.GanttBar(str(a.get("title")), " / ".join(
@@ -727,9 +741,21 @@ def _plan_context(inputs: ReportInputs, plan: Mapping, currency: str, dims: list
             int(_num(a.get("phase")) or 1), start, end))
     gantt_svg = charts.gantt(bars, width=490, title="90-day plan: actions by day and phase") if bars else ""
     first30 = [a for a in actions if a["phase"] == 1 or a["start"] <= 30][:3]
-    milestones = [{"day": int(_num(m.get("day")) or 0), "date": _long_date(rdate + dt.timedelta(days=int(_num(m.get("day")) or 0))),
-                   "outcome": str(m.get("outcome") or MISSING), "measure": str(m.get("measure") or MISSING)}
-                  for m in plan.get("milestones") or []]
+    milestones = []
+    for m in plan.get("milestones") or []:
+        day = int(_num(m.get("day")) or 0)
+        outcome = str(m.get("outcome") or MISSING)
+        measures, common = _split_measures(str(m.get("measure") or MISSING))
+        head, _, rest = outcome.partition(": ") if outcome.startswith("In place: ") else ("", "", outcome)
+        delivered, tail = rest, ""
+        if head:
+            body, dot, tail = rest.partition(". ")
+            delivered = body
+        items = [x.strip().rstrip(".") for x in delivered.split("; ") if x.strip()]
+        milestones.append({"day": day, "date": _long_date(rdate + dt.timedelta(days=day)),
+                           "outcome": items[:4], "outcome_more": max(len(items) - 4, 0), "outcome_tail": tail.strip(),
+                           "measures": measures[:3], "measures_more": max(len(measures) - 3, 0),
+                           "all_measures": measures, "common": common})
     pause = []
     for pid in plan.get("pause") or []:
         d = deployments.get(str(pid)) or {}
@@ -762,15 +788,44 @@ def _plan_context(inputs: ReportInputs, plan: Mapping, currency: str, dims: list
                   "mitigation": "Steering group enforces the pause list; any exception needs the business owner's sign-off.",
                   "owner": owner_b, "source": "plan"})
     total_cost = sum(_num(a.get("cost")) or 0 for a in plan.get("actions") or [])
+    last = max(milestones, key=lambda m: m["day"]) if milestones else None
+    success = last["measures"][:3] if last else []
+    kpi_common = ""
+    suffixes = [_MEASURED.search(a["kpi"]) for a in actions]
+    found = [x.group(1) for x in suffixes if x]
+    if found and found.count(found[0]) >= max(2, len(actions) // 2):
+        kpi_common = found[0]
+        for a in actions:
+            if a["kpi"].endswith(kpi_common):
+                a["kpi"] = _MEASURED.sub("", a["kpi"])
+    for a in actions:
+        by_name: dict[str, list[str]] = {}
+        for o in a["owners"]:
+            by_name.setdefault(str(o.get("name") or "To be named"), []).append(str(o.get("role_label") or o.get("role")))
+        a["owner_groups"] = [{"name": k, "roles": ", ".join(dict.fromkeys(v))} for k, v in by_name.items()]
     return {"target": target, "shift": fmt_money(shift, currency), "shift_value": shift,
             "max_shift": fmt_pct(b.get("max_shift")), "friction": fmt_score(b.get("friction")),
             "rule": str(b.get("rule") or ""), "budget_rows": budget_rows, "budget_total": budget_total,
             "budget_svg": Markup(budget_svg), "by_dimension": by_dim, "deployments": dep_rows,
             "actions": actions, "gantt_svg": Markup(gantt_svg), "first30": first30, "milestones": milestones,
             "pause": pause, "notes": [str(n) for n in plan.get("notes") or []], "risks": risks[:6],
-            "total_cost": fmt_money(total_cost, currency),
+            "total_cost": fmt_money(total_cost, currency), "success": success, "kpi_common": kpi_common,
             "reassess": _long_date(rdate + dt.timedelta(days=90)),
             "d45": _long_date(rdate + dt.timedelta(days=45)), "present": bool(plan)}
+
+
+_MEASURED = re.compile(r",? measured on (.+)$")
+
+
+def _split_measures(text: str) -> tuple[list[str], str]:
+    """Split a milestone's "; "-joined measures and pull out a repeated "measured on X" suffix."""
+    parts = [p.strip() for p in text.split("; ") if p.strip()]
+    suffixes = [_MEASURED.search(p) for p in parts]
+    found = [m.group(1) for m in suffixes if m]
+    common = found[0] if found and found.count(found[0]) >= 2 else ""
+    if common:
+        parts = [_MEASURED.sub("", p) if p.endswith(common) else p for p in parts]
+    return parts, common
 
 
 def fmt_signed_money(x: float, currency: str) -> str:
