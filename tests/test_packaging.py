@@ -24,3 +24,10 @@ def test_bundled_folders_resolve():
 
     assert (resources.questionnaires_dir() / "ai-friction.yaml").is_file()
     assert resources.templates_dir().is_dir()
+
+
+def test_public_api_names_resolve():
+    import assessment
+
+    for name in assessment.__all__:
+        assert getattr(assessment, name) is not None, name
