@@ -95,8 +95,11 @@ def _canonical(responses, id_of: dict[str, str], questionnaire) -> Responses:
 
 
 def _longest_block(questionnaire, role_id: str) -> int:
-    return max(sum(1 for q in d.questions if q.type == "scale" and questionnaire.asked(q, role_id))
-               for d in questionnaire.dimensions)
+    """Most scale items asked of the role in one dimension or on one scale: a
+    straight-liner is only recognisable over that many items."""
+    asked = [q for q in questionnaire.questions.values() if q.type == "scale" and questionnaire.asked(q, role_id)]
+    blocks = Counter(questionnaire.question_dimension[q.id] for q in asked) + Counter(f"scale:{q.scale}" for q in asked)
+    return max(blocks.values(), default=0)
 
 
 def _expected_cells(questionnaire, records):
