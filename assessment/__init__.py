@@ -58,6 +58,10 @@ _EXPORTS = {
     "Plan": "planning",
     "build_plan": "planning",
     "compare_scenarios": "planning",
+    "synthesize": "synth",
+    "write_export": "exports",
+    "run_demo": "demo",
+    "DemoResult": "demo",
 }
 
 

@@ -32,4 +32,5 @@ def fonts_dir() -> Path:
 
 
 def samples_dir() -> Path:
-    return _find("samples")
+    """The bundled demo engagement and its sample survey exports."""
+    return questionnaires_dir() / "samples"

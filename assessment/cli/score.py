@@ -214,10 +214,13 @@ def _single_threaded_blas() -> None:
               help="Override the questionnaire's aggregation of respondents into a dimension score.")
 @click.option("--compare", nargs=2, default=None, metavar="BASELINE CURRENT",
               help="Compare two rounds: both scores, the change and its 95% CI, per dimension and overall.")
+@click.option("--sensitivity/--no-sensitivity", default=None,
+              help="Check whether the weakest friction points stay the weakest when weights move by 20%. "
+                   "Default: on for the table, off for json/csv (it costs a second on large surveys).")
 @click.pass_context
 def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_: str | None,
           explain_dim: str | None, resamples: int, seed: int, aggregation: str | None,
-          compare: tuple[str, str] | None) -> None:
+          compare: tuple[str, str] | None, sensitivity: bool | None) -> None:
     """Score the imported responses: per friction point a 0-100 score, maturity level,
     95% CI, coverage, reliability (alpha), agreement (rwg), perception gap and trust flags.
 
@@ -262,7 +265,10 @@ def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_
             raise click.UsageError("--explain cannot be combined with --by")
         click.echo(_explain_output(explain(q, responses, explain_dim, aggregation=aggregation), fmt))
         return
-    result = score_responses(q, responses, aggregation=aggregation, n_resamples=resamples, seed=seed, by=by)
+    if sensitivity is None:
+        sensitivity = fmt == "table"
+    result = score_responses(q, responses, aggregation=aggregation, n_resamples=resamples, seed=seed, by=by,
+                             sensitivity=sensitivity)
     data = result.to_dict()
     if fmt == "json":
         click.echo(_dump_json(data))
