@@ -32,7 +32,7 @@ def detect_source(grid: Grid) -> str:
     first = _row(grid, 0)
     if not first:
         return "wide"
-    if first[0] == "respondent id" and (grid.sheet == TEMPLATE_SHEET or first[1:2] == ["role"]):
+    if first[0] == "respondent id" and grid.sheet == TEMPLATE_SHEET:
         return "template"
     if ("startdate" in first and any(c in ("responseid",) for c in first)) or first[:3] == ["v1", "v2", "v3"]:
         return "qualtrics"
