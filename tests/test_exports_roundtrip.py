@@ -28,7 +28,7 @@ scoring = pytest.importorskip("assessment.scoring")
 store_mod = pytest.importorskip("assessment.store")
 
 N = 36
-VARIANTS = [(layout, "labels") for layout in LAYOUTS] + [("qualtrics", "codes")]
+VARIANTS = [(layout, "labels") for layout in LAYOUTS] + [("qualtrics", "codes"), ("qualtrics", "codes+mapping")]
 # Rows each tool writes that must not be kept, by the reason the importer gives.
 EXPECTED_SKIPS = {"qualtrics": {"test or preview": 1, "incomplete": 1}, "limesurvey": {"incomplete": 1}}
 # Layouts that carry both a start and an end time, so a speeder can be seen.
@@ -75,8 +75,11 @@ def _import(tmp_path: Path, questionnaire, records, layout: str, values: str):
     q_file = Path(__file__).parent / "data" / "worked.yaml"
     ws = init_workspace(tmp_path / "ws", "Roundtrip Ltd", str(q_file) if questionnaire.id == "worked-example"
                         else "ai-friction")
-    path = write_export(records, questionnaire, layout, tmp_path / f"export{SUFFIX[layout]}", values=values)
-    mapping = _codes_mapping(questionnaire, tmp_path / "mapping.yaml") if values == "codes" else None
+    # Numeric codes import without a mapping (choices numbered in questionnaire order,
+    # N/A the choice after the last point); a consultant's explicit mapping gives the same.
+    path = write_export(records, questionnaire, layout, tmp_path / f"export{SUFFIX[layout]}",
+                        values="codes" if values.startswith("codes") else values)
+    mapping = _codes_mapping(questionnaire, tmp_path / "mapping.yaml") if values == "codes+mapping" else None
     report = collect.import_responses(ws, path, mapping=mapping)
     with store_mod.open_store(ws.store_path) as store:
         responses = store.load_responses()

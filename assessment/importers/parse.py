@@ -117,7 +117,12 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
 
     problems: list[tuple[int, int, CellProblem]] = []
     respondents = _respondents(kept, source_rows, columns, plan, source, questionnaire, mapping, problems, warnings)
-    answers = _answers(kept, source_rows, plan, questionnaire, mapping, source, problems)
+    # A Qualtrics export whose role answers are numbers is a numeric-codes export
+    # throughout: read every scale answer as a choice position, even in a column
+    # whose codes happen to look like scale values (a 0-10 scale coded 1-11).
+    roles = respondents["role_raw"].dropna()
+    codes_export = source == "qualtrics" and len(roles) > 0 and bool(roles.str.fullmatch(r"\d+").all())
+    answers = _answers(kept, source_rows, plan, questionnaire, mapping, source, problems, codes_export)
     missing = [qid for qid in questionnaire.questions if qid not in plan.questions]
     if missing:
         warnings.append(f"{len(missing)} question(s) have no column in this file: {', '.join(missing)}")
@@ -174,6 +179,11 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
         role_raw = _text_or_na(raw_cells)
         labels = ", ".join(r.label for r in questionnaire.roles)
         memo: dict[str, str | None] = {}
+        if source == "qualtrics":
+            # Qualtrics' numeric export codes a choice by its position: role 1 is the
+            # questionnaire's first role when the survey lists roles in its order.
+            for pos, role in enumerate(questionnaire.roles, start=1):
+                lookup.setdefault(str(pos), role.id)
         for i, text in enumerate(raw_cells):
             if text not in memo:
                 memo[text] = lookup.get(normalise_text(text)) if text.strip() else None
@@ -226,7 +236,8 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
 
 
 def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, questionnaire: Questionnaire,
-             mapping: Mapping | None, source: str, problems: list[tuple[int, int, CellProblem]]) -> pd.DataFrame:
+             mapping: Mapping | None, source: str, problems: list[tuple[int, int, CellProblem]],
+             codes_export: bool = False) -> pd.DataFrame:
     n, qids = len(kept), list(plan.questions)
     raw = np.empty((n, len(qids)), dtype=object)
     value = np.empty((n, len(qids)), dtype="float64")
@@ -247,6 +258,8 @@ def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, q
         question = questionnaire.questions[qid]
         reader = reader_for(questionnaire, question, mapping, source)
         reader.prepare(sorted(distinct_by_scale.get(question.scale or "", set())))
+        if codes_export and hasattr(reader, "force_positions"):
+            reader.force_positions()
         r, v, s, bad = parse_column(reader, cells)
         raw[:, j], value[:, j], state[:, j] = r, v, s
         if bad:

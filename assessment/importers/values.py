@@ -67,6 +67,7 @@ class ScaleReader:
         self.ordered = sorted(self.values)
         self.na = normalise_text(self.scale.na_label) if self.scale.na_label else None
         self.by_position = False
+        self.na_code: float | None = None
 
     def describe(self) -> str:
         pts = self.scale.points
@@ -82,8 +83,19 @@ class ScaleReader:
                 and normalise_text(t) not in self.overrides]
         nums = [n for n in nums if n is not None]
         k = len(self.ordered)
+        # Qualtrics numbers the choices 1..k+1 when "don't know" is the last choice.
+        if self.na is not None and float(k + 1) not in self.values and float(k + 1) in nums:
+            self.na_code = float(k + 1)
+            nums = [n for n in nums if n != self.na_code]
         if nums and not all(n in self.values for n in nums) and all(n.is_integer() and 1 <= n <= k for n in nums):
             self.by_position = True
+
+    def force_positions(self) -> None:
+        """The whole file is a numeric-codes export: every number is a choice position."""
+        self.by_position = True
+        k = len(self.ordered)
+        if self.na is not None and float(k + 1) not in self.values:
+            self.na_code = float(k + 1)
 
     def parse(self, text: str) -> Parsed:
         norm = normalise_text(text)
@@ -94,14 +106,20 @@ class ScaleReader:
             if spec == "na":
                 return NAN, NA, None
             return float(spec), ANSWERED, None
-        if norm in self.labels:
+        if norm in self.labels and not (self.by_position and _NUMBER.match(norm)):
+            # (in a codes export a label such as "2" on a 0-10 scale is still a code)
             return self.labels[norm], ANSWERED, None
         if self.na is not None and norm == self.na:
             return NAN, NA, None
         n = _num(norm) if _NUMBER.match(norm.replace(",", ".")) else None
         if n is not None:
+            if n == self.na_code:
+                return NAN, NA, None
             if self.by_position:
-                return self.ordered[int(n) - 1], ANSWERED, None
+                if n.is_integer() and 1 <= n <= len(self.ordered):
+                    return self.ordered[int(n) - 1], ANSWERED, None
+                return NAN, BLANK, f"{text.strip()!r} is not a choice code of scale {self.question.scale} " \
+                                   f"(1-{len(self.ordered)})"
             if n in self.values:
                 return n, ANSWERED, None
             return NAN, BLANK, f"{text.strip()!r} is not a value of scale {self.question.scale} " \
