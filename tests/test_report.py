@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from assessment import scoring
 from assessment.engagement import Engagement
 from assessment.questionnaire import load_questionnaire
 from assessment.report import ReportInputs, render_html, render_pdf, write_results_workbook
@@ -83,11 +84,14 @@ def make_inputs(*, seed: int = 7, n: int = 48, progress: bool = False) -> Report
             rows.append({"question_id": qq.id, "reverse": qq.reverse, "weight": qq.weight, "n": 30 - j,
                          "mean_raw": 3.1, "item_score": isc})
         explain[d.id] = pd.DataFrame(rows)
+    # the real scoring trace for two dimensions (the rest keep a hand-made frame: the generic fallback)
+    for dim_id in ("governance", "value"):
+        explain[dim_id] = scoring.explain(q, responses, dim_id)
     scores = {"questionnaire": {"id": q.id, "version": q.version}, "respondents": n,
               "overall": {"score": 43.6, "level": 3, "level_name": "Repeatable", "ci_low": 39.9, "ci_high": 47.1},
               "dimensions": dims, "items": items,
               "thresholds": {"min_group_n": 3, "rwg": 0.7, "gap_points": 10, "alpha": 0.7},
-              "sensitivity": {"rank_stable": True, "max_rank_change": 1}}
+              "sensitivity": scoring.weight_sensitivity(q, responses, draws=50)}
     deployments = [
         {"id": "churn", "name": "Churn propensity model", "stage": "production", "value_at_stake": 3000000, "rank": 1,
          "eligible": True},
@@ -124,9 +128,11 @@ def make_inputs(*, seed: int = 7, n: int = 48, progress: bool = False) -> Report
     eng = Engagement(client="Acme <Corp> & Sons", title="AI transformation assessment", prepared_by="North Star Advisory",
                      date="2025-03-14", currency="EUR")
     log = [{"file_name": "returns/forms.xlsx", "source": "Microsoft Forms", "counts": {"respondents": 40, "answers": 1500},
-            "problems": [], "skipped": ["2 test responses"], "quality_flags": {"straight_lining": 1}},
+            "problems": [], "skipped": ["2 test responses"],
+            "quality_flags": {"straight-lining": ["R001", "R002"], "speeder": ["R007"]}},
            {"file_name": "=cmd|' /C calc'!A0.csv", "source": "Google Forms", "counts": {"respondents": 8},
-            "problems": ["row 5: unknown role 'Intern'"], "skipped": [], "quality_flags": {}}]
+            "problems": [{"row": 5, "column": "role", "value": "Intern", "why": "unknown role"}],
+            "skipped": {"unreadable role": 1}, "quality_flags": {}}]
     prog = None
     if progress:
         prog = {"baseline_round": "2024-Q4", "current_round": "2025-Q1",
@@ -162,13 +168,78 @@ def test_pdf_content(rendered):
         assert d.title in flat, d.title
     assert "Churn propensity model" in flat
     assert fmt_money(240000, "EUR") in flat
-    assert "Page" not in pages[0]  # the cover (page 1) has no running header or footer
+    assert re.search(rf"Page 1 of {len(pages)}\b", pages[0])  # a discreet page number on the cover
+    assert "Executive summary" not in pages[0] and "Confidential\n" not in pages[0]  # no running header/footer
     assert re.search(rf"Page 2 of {len(pages)}\b", pages[1])
     assert re.search(rf"Page {len(pages)} of {len(pages)}\b", pages[-1])
     clean = flat.replace("{{ 7*7 }}", "")
     for leak in ("{{", "}}", "undefined", "Lorem"):
         assert leak not in clean, leak
     assert not re.search(r"\b(None|nan|NaN|TBD)\b", clean)
+    _assert_no_raw_data(flat.replace(EVIL, ""))
+    # the import log reads as words, not Python lists
+    assert "Straight-lining: 2 respondents (R001, R002); speeders: 1 (R007)" in flat
+    assert "row 5, column role: “Intern”: unknown role" in flat
+    assert "Set aside: unreadable role: 1" in flat
+    # thresholds in words, from the thresholds the scores carry
+    assert "Agreement rwg below 0.70 flagged" in flat and "Perception gap ≥ 10 points flagged" in flat
+    # the sensitivity check in one sentence, weakest by title
+    assert re.search(r"The ranking of the three weakest friction points \(Governance vs model velocity, ", flat)
+    assert "one-at-a-time changes" in flat and "of 50 random joint perturbations" in flat
+    # the real trace: points per item and the closing aggregation line
+    assert "Sum of points = friction-point score" in flat
+    assert re.search(r"= \d+\.\d\d \(role-balanced: \(", flat)
+
+
+def _assert_no_raw_data(flat: str) -> None:
+    """No Python object reaches the page: no repr of a list/dict, no True/False/None/nan."""
+    for leak in ("{'", "['", '{"', '["'):
+        assert leak not in flat, (leak, flat[max(0, flat.find(leak) - 80):flat.find(leak) + 80])
+    m = re.search(r"\b(True|False|None|nan)\b", flat)
+    assert not m, flat[max(0, m.start() - 80):m.end() + 80]
+
+
+def test_trace_points_add_up_to_the_score():
+    from assessment.report.appendix import trace_from_explain
+
+    inputs = make_inputs()
+    q = inputs.questionnaire
+    frame = scoring.explain(q, inputs.responses, "governance")
+    t = trace_from_explain(frame, q)
+    assert t is not None and t["item_rows"]
+    points = sum(float(r["points"]) for r in t["item_rows"])
+    assert points == pytest.approx(frame.attrs["score"], abs=0.01 * len(t["item_rows"]))
+    assert t["final"].startswith(f"= {frame.attrs['score']:.2f} (role-balanced: (")
+    assert {r["id"] for r in t["item_rows"]} == {qq.id for qq in q.dimension_by_id["governance"].scored_questions}
+    assert all(len(r["text"]) <= 120 for r in t["item_rows"])
+    assert trace_from_explain(pd.DataFrame({"question_id": ["X"]}), q) is None
+
+
+def test_plain_words_helpers():
+    from assessment.report.appendix import quality_text, sensitivity_summary, threshold_rows
+
+    assert quality_text({"straight-lining": ["114694376417", "114610365915"], "speeder": ["114692367636"]}) == \
+        "Straight-lining: 2 respondents (114694376417, 114610365915); speeders: 1 (114692367636)"
+    rows = dict(threshold_rows(dict(scoring.THRESHOLDS, n_resamples=2000, seed=20240501,
+                                    level_boundaries={"1": 0.0, "2": 20.0})))
+    assert rows["Coverage"].startswith("Coverage below 60%")
+    assert rows["Reliability"] == "Cronbach's alpha below 0.70 flagged (needs ≥ 3 respondents)"
+    assert rows["Agreement"] == "Agreement rwg below 0.70 flagged; indicative only below 10 respondents"
+    assert rows["Bootstrap"] == "Bootstrap: 2,000 resamples, seed 20240501, 95% percentile interval"
+    assert rows["Levels"] == "Level 1 from 0; Level 2 from 20"
+    assert rows["Minimum respondents"].startswith("Minimum respondents 5")
+    unstable = {"delta": 0.2, "n": 3, "weakest": ["a", "b", "c"], "stable": False,
+                "one_at_a_time": {"perturbations": 10, "same_share": 0.9,
+                                  "changes": [{"weight": "question A-01 x0.8", "enter": ["d"], "leave": ["c"]}]},
+                "random": {"draws": 200, "seed": 1, "same_share": 0.8}, "entering": {"d": 41}, "leaving": {"c": 41}}
+    s = sensitivity_summary(unstable, {"a": "Alpha", "b": "Beta", "c": "Gamma", "d": "Delta"})
+    assert s["sentence"] == ("The ranking of the three weakest friction points (Alpha, Beta, Gamma) is sensitive to "
+                             "the weights: when each question and role weight moves by ±20%, only 9 of 10 "
+                             "one-at-a-time changes and 80% of 200 random joint perturbations keep the same three.")
+    assert s["moves"] == [{"title": "Delta", "entered": "41 of 210", "left": "–"},
+                          {"title": "Gamma", "entered": "–", "left": "41 of 210"}]
+    assert s["changes"] == [{"weight": "Question A-01 weight × 0.8", "enter": "Delta", "leave": "Gamma"}]
+    assert sensitivity_summary({}, {}) is None
 
 
 def test_executive_summary_is_one_page_and_answers_first(rendered):
@@ -307,6 +378,14 @@ def test_cli_report_real_pipeline(demo_ws, tmp_path, monkeypatch):
     assert str(pdf) in res.output and pdf.is_file()
     pages, text = _text(pdf)
     assert len(pages) >= 10 and "Northwind Mutual" in text
+    assert re.search(rf"Page 1 of {len(pages)}\b", pages[0])
+    flat = re.sub(r"\s+", " ", text)
+    _assert_no_raw_data(flat)
+    # the bundled questionnaire routes items to roles: pooled alpha is undefined, the within-role range is shown
+    assert re.search(r"\d\.\d\d–\d\.\d\d within roles\*", flat) and "never answered by the same people" in flat
+    assert "Coverage below 60% of the questions asked flagged" in flat
+    assert re.search(r"The ranking of the three weakest friction points \(.+?\) (holds|is sensitive)", flat)
+    assert "Straight-lining: " in flat
     assert (tmp_path / "r.xlsx").is_file() and (tmp_path / "r.html").is_file()
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from . import appendix as plainwords
 from . import charts
 
 if TYPE_CHECKING:
@@ -161,7 +162,9 @@ _FLAG_CODES = {
     "low-coverage": ("low coverage", "many answers were blank or \"don't know\""),
     "low-reliability": ("low reliability", "the items do not hang together well (Cronbach's alpha below the threshold): "
                                            "read the item scores"),
-    "reliability-unknown": ("alpha n/a", "reliability (Cronbach's alpha) cannot be computed: too few items or respondents"),
+    "reliability-unknown": ("alpha n/a", "Cronbach's alpha over all respondents cannot be computed (items asked of "
+                                         "different roles, or too few items or respondents); see the within-role "
+                                         "range in Appendix B"),
     "perception-gap": ("perception gap", "leadership and practitioners differ by at least the gap threshold"),
     "borderline": ("borderline", "the 95% interval crosses a level boundary: the level could be one step either way"),
     "few-respondents": ("few respondents", "fewer respondents than the minimum: indicative only"),
@@ -208,6 +211,7 @@ def _thresholds(scores: Mapping) -> dict[str, float]:
         "rwg": pick("rwg_min", "rwg", default=0.70),
         "rwg_min_n": int(pick("rwg_min_respondents", "rwg_min_n", default=10)),
         "alpha": pick("alpha_min", "alpha", default=0.70),
+        "alpha_min_n": int(pick("alpha_min_respondents", default=3)),
         "gap": pick("perception_gap_points", "gap_points", "gap", default=15.0),
         "coverage": pick("coverage_min", "coverage", default=0.6),
         "item_min_share": pick("answered_weight_min", "item_share", default=0.5),
@@ -344,10 +348,32 @@ def _trace_table(df: Any, q: Questionnaire, max_rows: int = 60) -> dict[str, Any
             elif v is None or (hasattr(pd, "isna") and not isinstance(v, list | tuple | dict) and pd.isna(v)):
                 cells.append((MISSING, False))
             else:
-                s = str(v)
+                s = plainwords.plain(v)
                 cells.append((s if len(s) <= 60 else s[:57] + "…", False))
         rows.append(cells)
     return {"columns": [c.replace("_", " ") for c in cols], "rows": rows, "note": note}
+
+
+def _alpha_text(d: Mapping, th: Mapping) -> tuple[str, bool, str]:
+    """Alpha for the tables, whether it is the within-role range, and a sentence for the friction-point page.
+
+    When items are routed to different roles, some item pairs are never answered by the
+    same people and the pooled alpha is undefined; alpha within each role still says
+    whether the items that role sees hang together, so its range is shown instead.
+    """
+    alpha = _num(d.get("alpha"))
+    if alpha is not None:
+        verdict = "hang together" if alpha >= th["alpha"] else "do not hang together well"
+        return fmt_dec(alpha), False, f"Reliability: Cronbach's alpha {alpha:.2f}, the items {verdict}."
+    by_role = [v for v in (_num(x) for x in (d.get("alpha_by_role") or {}).values()) if v is not None]
+    if not by_role:
+        return MISSING, False, "Reliability: Cronbach's alpha cannot be computed (too few items or respondents)."
+    lo, hi = min(by_role), max(by_role)
+    rng = (f"{lo:.2f}" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f} to {hi:.2f}" if lo < 0
+           else f"{lo:.2f}–{hi:.2f}").replace("-", "\u2212")
+    return (f"{rng} within roles", True,
+            f"Reliability: Cronbach's alpha runs {rng} within roles; over all respondents it cannot be computed, "
+            "because some items are asked of different roles and never answered by the same people.")
 
 
 def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[str, Any]:
@@ -401,6 +427,7 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
         if (_num(n) or 0) < th["rwg_min_n"]:
             agreement += (f" Indicative only: with fewer than {th['rwg_min_n']} respondents agreement cannot be "
                           "shown reliably.")
+        alpha_txt, alpha_note, reliability = _alpha_text(d, th)
         its = [i for i in items_by_dim.get(qd.id, []) if _num(i.get("score")) is not None]
         its_sorted = sorted(its, key=lambda i: (_num(i["score"]), str(i.get("id"))))
 
@@ -431,7 +458,8 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
             "id": qd.id, "title": qd.title, "description": qd.description or "", "score": fmt_score(s),
             "score_value": s, "level": lt, "level_short": f"L{lvl.level}" if lvl else MISSING,
             "level_name": lvl.name if lvl else MISSING, "ci": fmt_ci(d.get("ci_low"), d.get("ci_high")),
-            "n": fmt_score(n), "rwg": fmt_dec(d.get("rwg")), "alpha": fmt_dec(d.get("alpha")),
+            "n": fmt_score(n), "rwg": fmt_dec(d.get("rwg")), "alpha": alpha_txt, "alpha_note": alpha_note,
+            "reliability": reliability,
             "alpha_ci": fmt_ci_dec(d.get("alpha_ci")), "coverage": fmt_pct(d.get("coverage")),
             "flags": flags, "narrative": narrative, "agreement": agreement, "weakest": weakest,
             "strongest": strongest, "comments": _comments(inputs, qd.id), "title_claim": title_claim,
@@ -543,13 +571,18 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
                         f"{target['value_at_stake']} a year, measured on {target['pnl_metric']}.")
     weak_plain = [{"title": w["title"], "score": w["score"], "level": w["level"],
                    "plain": _first_sentence(w["narrative"]) or _first_sentence(w["description"])} for w in weakest3]
+    sensitivity = plainwords.sensitivity_summary(scores.get("sensitivity"), {dd["id"]: dd["title"] for dd in dims})
     caveats = []
+    if sensitivity and not sensitivity["stable"]:
+        caveats.append("the choice of the weakest friction points depends on the weights (Appendix A)")
     if contested:
         caveats.append("respondents disagree on " + ", ".join(contested))
     if small_roles:
         caveats.append("too few answers to show separately for " + ", ".join(small_roles))
     if hedge:
-        caveats.append("the ranking of the weakest friction points is within the margin of error")
+        caveats.append("the ranking of the weakest friction points is within the margin of error"
+                       + (f", though it does not depend on the weights ({sensitivity['clause']})"
+                          if sensitivity and sensitivity["clause"] else ""))
     caveat = ("Caveats: " + "; ".join(caveats) + ".") if caveats else \
         "No dimension is flagged for low agreement or small samples."
     draft_reason = None
@@ -572,24 +605,27 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
             unit_rows.append({"unit": str(u), "n": int(nn), "share": f"{100 * nn / max(n_total, 1):.0f}%"})
     traces = []
     for dd in dims:
-        t = _trace_table(inputs.explain.get(dd["id"]) if inputs.explain else None, q)
-        traces.append({"title": dd["title"], "anchor": "trace-" + dd["anchor"], **t})
+        frame = inputs.explain.get(dd["id"]) if inputs.explain else None
+        full = plainwords.trace_from_explain(frame, q)
+        t = {"full": full, **(_trace_table(frame, q) if full is None else {"columns": [], "rows": [], "note": ""})}
+        traces.append({"title": dd["title"], "anchor": "trace-" + dd["anchor"], "score": dd["score"], **t})
     imports = []
     for entry in inputs.import_log or []:
         counts = entry.get("counts") or {}
+        problems = entry.get("problems") or []
+        unmapped = entry.get("unmapped") or []
         imports.append({
             "file": str(entry.get("file_name") or entry.get("file") or MISSING),
             "source": str(entry.get("source") or MISSING),
-            "counts": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()) if isinstance(counts, Mapping)
-            else str(counts),
-            "problems": [str(p) for p in (entry.get("problems") or [])][:6],
-            "skipped": _listish(entry.get("skipped")),
-            "quality": _listish(entry.get("quality_flags") or entry.get("quality")),
+            "counts": ", ".join(f"{str(k).replace('_', ' ')} {plainwords.plain(v)}" for k, v in counts.items())
+            if isinstance(counts, Mapping) else plainwords.plain(counts),
+            "problems": [plainwords.problem_text(p) for p in problems][:6],
+            "problems_more": max(len(problems) - 6, 0),
+            "unmapped": plainwords.plain(unmapped) if unmapped else "",
+            "skipped": plainwords.skipped_text(entry.get("skipped")),
+            "quality": plainwords.quality_text(entry.get("quality_flags") or entry.get("quality")),
         })
-    thresholds_rows = [(k.replace("_", " "), v if isinstance(v, str) else json.dumps(v, sort_keys=True))
-                       for k, v in sorted((scores.get("thresholds") or {}).items())]
-    sens = scores.get("sensitivity") or {}
-    sensitivity = [(str(k).replace("_", " "), _short_value(v)) for k, v in sorted(sens.items())] if isinstance(sens, Mapping) else []
+    thresholds_rows = plainwords.threshold_rows(scores.get("thresholds") or {})
 
     report_id = hashlib.sha256(json.dumps([eng.client, inputs.unit, inputs.round, str(rdate),
                                            scores.get("overall")], sort_keys=True, default=str).encode()).hexdigest()[:10].upper()
@@ -608,6 +644,7 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
                     "caveat": caveat, "overall": fmt_score(ov_s), "overall_ci": fmt_ci(ov.get("ci_low"), ov.get("ci_high")),
                     "overall_level": ov_level, "overall_level_name": ov_lvl.name if ov_lvl else MISSING,
                     "n_levels": n_levels, "hedge": hedge},
+        "sensitivity": sensitivity, "alpha_within": any(dd["alpha_note"] for dd in dims),
         "levels": levels, "dims": dims, "flags_legend": sorted(all_flags.items()),
         "common_flags": sorted(common_flags),
         "thresholds": th, "charts": {k: Markup(v) for k, v in {"dot": dot_svg, "radar": radar_svg, "heat": heat_svg,
@@ -627,25 +664,6 @@ def fmt_ci_dec(ci: Any) -> str:
         if a is not None and b is not None:
             return f"{a:.2f}–{b:.2f}"
     return MISSING
-
-
-def _listish(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, Mapping):
-        return ", ".join(f"{k}: {_short_value(x)}" for k, x in v.items())
-    if isinstance(v, list | tuple):
-        return ", ".join(str(x) for x in v)
-    return str(v)
-
-
-def _short_value(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.2f}"
-    if isinstance(v, Mapping | list | tuple):
-        text = json.dumps(v, sort_keys=True, default=str)
-        return text if len(text) <= 120 else text[:117] + "…"
-    return str(v)
 
 
 def _progress(inputs: ReportInputs) -> dict[str, Any] | None:
