@@ -1,0 +1,82 @@
+"""Assessment rounds end to end: a baseline and a day-90 follow-up where one friction
+point really improved and another did not; compare finds the one and not the other,
+and the report gains its progress section."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pypdf import PdfReader
+
+from assessment import init_workspace, load_questionnaire, synthesize, write_export
+from assessment.cli import cli
+
+IMPROVED, UNCHANGED = "monitoring", "legacy"
+
+
+def _shift(records, questionnaire, dimension, steps):
+    """Move every scale answer of ``dimension`` ``steps`` points towards maturity."""
+    out = []
+    for rec in records:
+        rec = {**rec, "answers": dict(rec["answers"])}
+        for qid, value in rec["answers"].items():
+            question = questionnaire.questions[qid]
+            if questionnaire.question_dimension[qid] != dimension or question.type != "scale":
+                continue
+            if isinstance(value, int | float):
+                scale = questionnaire.scale_of(question)
+                delta = -steps if question.reverse else steps
+                rec["answers"][qid] = min(scale.v_max, max(scale.v_min, value + delta))
+        out.append(rec)
+    return out
+
+
+@pytest.fixture(scope="module")
+def two_rounds(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rounds")
+    q = load_questionnaire("ai-friction")
+    ws = init_workspace(root / "ws", "Rounds Ltd")
+    ws.engagement_path.write_text(ws.engagement_path.read_text().replace(
+        "deployments: []",
+        "deployments:\n  - {id: claims, name: Claims triage model, stage: production, pnl_metric: Claims leakage,"
+        " annual_value: 2000000, realized_share: 0.2, business_owner: Ana Ruiz, technology_owner: Li Wei}")
+        .replace("new_models: 0", "new_models: 500000").replace("hardening: 0", "hardening: 200000"))
+    baseline = synthesize(q, 80, seed=11, straight_liners=0, speeders=0)
+    # Half the baseline respondents answer again (same e-mail, matched), half are new.
+    again = synthesize(q, 80, seed=11, straight_liners=0, speeders=0)[:40]
+    fresh = synthesize(q, 40, seed=12, straight_liners=0, speeders=0)
+    for rec in fresh:
+        rec["id"] = "N" + str(rec["id"])
+        rec["email"] = "new." + rec["email"]
+    follow_up = _shift(again + fresh, q, IMPROVED, 2)
+    write_export(baseline, q, "google-forms", root / "baseline.csv")
+    write_export(follow_up, q, "google-forms", root / "day90.csv")
+    return ws, root
+
+
+def test_compare_finds_the_improvement_and_not_the_unchanged(two_rounds, runner):
+    ws, root = two_rounds
+    w = ["-w", str(ws.root)]
+    assert runner.invoke(cli, [*w, "import", str(root / "baseline.csv")]).exit_code == 0
+    result = runner.invoke(cli, [*w, "plan", "--save"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(cli, [*w, "round", "new", "day-90"]).exit_code == 0
+    result = runner.invoke(cli, [*w, "import", str(root / "day90.csv")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, [*w, "score", "--compare", "baseline", "day-90", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    dims = {d["id"]: d for d in data["dimensions"]}
+    improved, unchanged = dims[IMPROVED], dims[UNCHANGED]
+    assert improved["change"] > 10 and improved["ci_low"] > 0 and improved["significant"] is True
+    assert unchanged["ci_low"] <= 0 <= unchanged["ci_high"] and unchanged["significant"] is False
+
+
+def test_report_has_progress_section(two_rounds, runner, tmp_path):
+    ws, _ = two_rounds
+    out = tmp_path / "r.pdf"
+    result = runner.invoke(cli, ["-w", str(ws.root), "report", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = "".join(page.extract_text() for page in PdfReader(out).pages)
+    assert "Progress since" in text and "baseline" in text
