@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from .engagement import Workspace
 
 DEFAULT_ROUND = "baseline"
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
 PROVENANCE_COLUMNS = ["source_file", "source_row", "submitted", "flags", "round"]
 
 _V1 = """
@@ -209,7 +213,17 @@ class Store:
         """
         import pandas as pd
 
+        from .snapshot import read_snapshot, snapshot_key, write_snapshot
+
         rnd = self.resolve_round(round)
+        snap = key = None
+        if self.path is not None and not self.conn.in_transaction:
+            snap = self.path.parent / ".assess-cache" / f"{self.path.stem}-{_safe_name(rnd)}.npz"
+            key = snapshot_key(self.path, rnd)
+            cached = read_snapshot(snap, key)
+            if cached is not None:
+                loaded = Responses(*cached)
+                return loaded.for_unit(unit) if unit is not None else loaded
         where, params = "r.round = ?", [rnd]
         people = self.conn.execute(
             "SELECT r.pk, r.respondent_id, r.role, r.unit, r.source_file, r.source_row, r.submitted, r.flags,"
@@ -236,6 +250,8 @@ class Store:
             answers[col] = answers[col].astype("str")
         answers["value"] = answers["value"].astype("float64")
         loaded = Responses(respondents, answers)
+        if snap is not None and key is not None:
+            write_snapshot(snap, key, respondents, answers)
         return loaded.for_unit(unit) if unit is not None else loaded
 
     def find_respondents(self, ids: Iterable[str], round: str | None = None) -> dict[str, int]:
