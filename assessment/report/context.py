@@ -681,7 +681,9 @@ def _progress(inputs: ReportInputs) -> dict[str, Any] | None:
         r = by_id.get(qd.id)
         if not r:
             continue
-        rows.append({"id": qd.id, "title": qd.title, "baseline": fmt_score(r.get(keys[0])),
+        change = _num(r.get("change"))
+        status = ("improved" if change and change > 0 else "got worse") if r.get("significant") else "stalled"
+        rows.append({"id": qd.id, "title": qd.title, "status": status, "baseline": fmt_score(r.get(keys[0])),
                      "current": fmt_score(r.get(keys[1])), "change": fmt_signed(r.get("change")),
                      "ci": fmt_ci(r.get("ci_low"), r.get("ci_high")),
                      "significant": bool(r.get("significant")), "baseline_value": _num(r.get(keys[0])),
@@ -695,7 +697,37 @@ def _progress(inputs: ReportInputs) -> dict[str, Any] | None:
                 f"the largest change is {best['title']} ({best['change']} points).")
     else:
         lead = f"Since {base_name}, no friction point has moved beyond the margin of error."
-    return {"baseline_name": base_name, "current_name": cur_name, "rows": rows, "lead": lead}
+    left_out = [str(x) for x in (p.get("left_out_questions") or [])]
+    note = (f"The questionnaire changed between the rounds: {len(left_out)} question(s) asked in only one round "
+            f"were left out of the comparison ({', '.join(left_out)})." if left_out else "")
+    tracking, milestones = _plan_tracking(p.get("saved_plan"), {r["id"]: r for r in rows}, q)
+    return {"baseline_name": base_name, "current_name": cur_name, "rows": rows, "lead": lead, "note": note,
+            "tracking": tracking, "milestones": milestones}
+
+
+def _plan_tracking(saved: Any, rows: Mapping[str, dict], q: Any) -> tuple[list[dict], list[dict]]:
+    """The baseline plan's actions and milestones next to what the re-assessment measured."""
+    if not isinstance(saved, Mapping):
+        return [], []
+    titles = {d.id: d.title for d in q.dimensions}
+    tracking = []
+    for a in saved.get("actions") or []:
+        row = rows.get(str(a.get("dimension")))
+        tracking.append({"id": str(a.get("id")), "title": str(a.get("title") or ""),
+                         "dimension": titles.get(str(a.get("dimension")), str(a.get("dimension"))),
+                         "days": f"{a.get('start_day')}-{a.get('end_day')}",
+                         "change": row["change"] if row else MISSING,
+                         "status": row["status"] if row else "not measured"})
+    milestones = []
+    for m in saved.get("milestones") or []:
+        day = _num(m.get("day")) or 0
+        dims = sorted({str(a.get("dimension")) for a in saved.get("actions") or []
+                       if (_num(a.get("end_day")) or 0) <= day})
+        measured = "; ".join(f"{titles.get(d, d)} {rows[d]['change']} ({rows[d]['status']})"
+                             for d in dims if d in rows)
+        milestones.append({"day": int(day), "outcome": str(m.get("outcome") or ""),
+                           "measure": str(m.get("measure") or ""), "measured": measured or MISSING})
+    return tracking, milestones
 
 
 def _plan_context(inputs: ReportInputs, plan: Mapping, currency: str, dims: list[dict], flagged_gaps: list[dict],

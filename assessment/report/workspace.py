@@ -74,6 +74,7 @@ def report_inputs_from_workspace(workspace: Workspace | str | Path, *, unit: str
         if len(base):
             progress = compare_rounds(q, base, responses, names=("baseline", "current"))
             progress["baseline_round"], progress["current_round"] = pair
+            progress["saved_plan"] = _saved_plan(ws, pair[0])
     logo = None
     if eng.logo:
         logo = (ws.root / eng.logo).resolve()
@@ -82,6 +83,18 @@ def report_inputs_from_workspace(workspace: Workspace | str | Path, *, unit: str
     return ReportInputs(questionnaire=q, engagement=eng, scores=scores, plan=plan, explain=traces,
                         responses=responses, import_log=log, progress=progress, logo_path=logo, unit=unit,
                         round=round)
+
+
+def _saved_plan(ws: Workspace, round_name: str) -> dict[str, Any] | None:
+    """The plan saved with ``assess plan --save`` at ``round_name``, if any (for tracking)."""
+    import json
+
+    path = ws.root / "plans" / f"{round_name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def default_report_path(workspace: Workspace, inputs: ReportInputs | None = None, *, unit: str | None = None,
