@@ -21,6 +21,7 @@ MISSING = "–"
 
 
 def _num(x: Any) -> float | None:
+    """A finite float, or None for anything else (None, NaN, text, booleans)."""
     if x is None or isinstance(x, bool):
         return None
     try:

@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from . import appendix as plainwords
 from . import charts
+from .appendix import MISSING, _num
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from ..questionnaire import Questionnaire
     from ..responses import Responses
 
-MISSING = "–"
 DEFAULT_ACCENT = "#1F4E79"
 GROUP_ORDER = {"leadership": 0, "oversight": 1, "practitioner": 2}
 
@@ -61,16 +61,6 @@ class ReportInputs:
 
 
 # -- formatting -------------------------------------------------------------------------
-
-
-def _num(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(v) or math.isinf(v) else v
 
 
 def fmt_score(x: Any) -> str:
