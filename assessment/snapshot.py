@@ -22,7 +22,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-FORMAT = "1"
+FORMAT = "2"  # bump whenever the loaded columns change
 
 
 def snapshot_key(store_path: Path, round_name: str) -> str:

@@ -38,6 +38,17 @@ if TYPE_CHECKING:
     from .engagement import Workspace
 
 DEFAULT_ROUND = "baseline"
+def _cross_round_identity(pk: int, stored: str | None, email: str | None) -> str:
+    """Who a respondent is across rounds: the e-mail, else an id the consultant or the
+    survey tool gave (a template's Respondent ID, an external reference); never a
+    file-row id, which two unrelated people in two rounds can share."""
+    if email and email.strip():
+        return "email:" + email.strip().casefold()
+    if stored and stored.startswith("key:"):
+        return "key:" + stored.split(":", 2)[-1]
+    return f"respondent:{pk}"
+
+
 def _safe_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
@@ -227,7 +238,7 @@ class Store:
         where, params = "r.round = ?", [rnd]
         people = self.conn.execute(
             "SELECT r.pk, r.respondent_id, r.role, r.unit, r.source_file, r.source_row, r.submitted, r.flags,"
-            f" r.round FROM respondents r WHERE {where} ORDER BY r.pk", params).fetchall()
+            f" r.round, r.identity, r.email FROM respondents r WHERE {where} ORDER BY r.pk", params).fetchall()
         # No join and no ORDER BY: 620k answer rows load in half the time; scoring
         # does not depend on row order, and respondent ids are mapped in pandas.
         cells = self.conn.execute(
@@ -235,12 +246,16 @@ class Store:
             " WHERE respondent IN (SELECT pk FROM respondents WHERE round = ?)", (rnd,)).fetchall()
         if not people:
             base = empty_responses()
-            extra = {c: pd.Series(dtype="Int64" if c == "source_row" else "str") for c in PROVENANCE_COLUMNS}
+            extra = {c: pd.Series(dtype="Int64" if c == "source_row" else "str") for c in [*PROVENANCE_COLUMNS, "identity"]}
             return Responses(base.respondents.assign(**extra), base.answers)
-        rcols = ["pk", "respondent_id", "role", "unit", *PROVENANCE_COLUMNS]
-        respondents = pd.DataFrame(people, columns=rcols).drop(columns="pk")
+        rcols = ["pk", "respondent_id", "role", "unit", *PROVENANCE_COLUMNS, "stored_identity", "email"]
+        respondents = pd.DataFrame(people, columns=rcols)
+        respondents["identity"] = [_cross_round_identity(p, i, e) for p, i, e in
+                                   zip(respondents["pk"], respondents["stored_identity"], respondents["email"],
+                                       strict=True)]
+        respondents = respondents.drop(columns=["pk", "stored_identity", "email"])
         respondents["flags"] = [",".join(json.loads(f)) if f else "" for f in respondents["flags"]]
-        for col in ("respondent_id", "role", "unit", "source_file", "submitted", "flags", "round"):
+        for col in ("respondent_id", "role", "unit", "source_file", "submitted", "flags", "round", "identity"):
             respondents[col] = respondents[col].astype("str")
         respondents["source_row"] = respondents["source_row"].astype("Int64")
         answers = pd.DataFrame(cells, columns=["pk", *ANSWER_COLUMNS[1:]])
@@ -349,7 +364,7 @@ def load_workspace_responses(workspace: Workspace, round: str | None = None,
         import pandas as pd
 
         base = empty_responses()
-        extra = {c: pd.Series(dtype="Int64" if c == "source_row" else "str") for c in PROVENANCE_COLUMNS}
+        extra = {c: pd.Series(dtype="Int64" if c == "source_row" else "str") for c in [*PROVENANCE_COLUMNS, "identity"]}
         return Responses(base.respondents.assign(**extra), base.answers)
     with open_store(workspace.store_path) as store:
         return store.load_responses(round=round, unit=unit)

@@ -67,6 +67,8 @@ def test_compare_finds_the_improvement_and_not_the_unchanged(two_rounds, runner)
     result = runner.invoke(cli, [*w, "score", "--compare", "baseline", "day-90", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
+    # the 40 people who answered both rounds are matched by e-mail and resampled as pairs
+    assert data["method"] == "paired" and data["matched_respondents"] == 40
     dims = {d["id"]: d for d in data["dimensions"]}
     improved, unchanged = dims[IMPROVED], dims[UNCHANGED]
     assert improved["change"] > 10 and improved["ci_low"] > 0 and improved["significant"] is True
