@@ -181,23 +181,6 @@ def _compare_output(data: dict[str, Any], fmt: str) -> str:
 # ---------------------------------------------------------------------------- command
 
 
-def _single_threaded_blas() -> None:
-    """Use one BLAS thread unless the user chose otherwise.
-
-    Scoring's matrix products are skinny (respondents x a handful of questions); extra
-    BLAS threads gain little on them and, on a busy laptop, lose a lot to contention
-    (benchmarks/bench_score.py measured 10.2 s vs 4.8 s for 10,000 respondents on a
-    loaded 2-core machine). Only effective before numpy is first imported.
-    """
-    import os
-    import sys
-
-    if "numpy" not in sys.modules:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")
-
-
-
 @cli.command()
 @click.option("--by", type=click.Choice(["role", "unit"]), default=None,
               help="Add dimension scores per role or per business unit.")
@@ -231,7 +214,6 @@ def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_
       assess score --explain governance     how the governance score was computed
       assess score --compare baseline day-90
     """
-    _single_threaded_blas()
     from ..errors import AssessmentError
     from ..scoring import compare_rounds, explain
     from ..scoring import score as score_responses
