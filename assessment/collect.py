@@ -188,6 +188,24 @@ def _invalid_answer_mask(answers: pd.DataFrame, q: Questionnaire) -> pd.Series:
     return bad.fillna(False).astype(bool)
 
 
+def _empty_and_not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> pd.Series:
+    """Empty cells of questions the respondent's role is not asked.
+
+    They carry no information (scoring reads a missing row as blank), and in a
+    role-routed questionnaire they are most of a survey row, so leaving them out
+    cuts the store's writes by about two thirds. Blank cells of questions that
+    *were* asked are kept: "asked and left blank" stays on record.
+    """
+    qids, role_ids = list(q.questions), [r.id for r in q.roles]
+    asked = np.array([[q.asked(q.questions[qid], rid) for rid in role_ids] for qid in qids] + [[True] * len(role_ids)])
+    asked = np.hstack([asked, np.ones((len(asked), 1), dtype=bool)])  # last row/column: unknown -> keep
+    role = answers["source_row"].map(dict(zip(respondents["source_row"], respondents["role"], strict=True)))
+    q_code = pd.Categorical(answers["question_id"], categories=qids).codes  # -1 (unknown) picks the last row
+    r_code = pd.Categorical(role, categories=role_ids).codes
+    empty = ((answers["state"] == BLANK) & answers["raw"].isna()).to_numpy()
+    return pd.Series(empty & ~asked[q_code, r_code], index=answers.index)
+
+
 def _fingerprints(respondents: pd.DataFrame, answers: pd.DataFrame) -> pd.Series:
     """A stable hash of role, unit and the non-blank answers, per source_row.
 
@@ -441,6 +459,7 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
                 _obj(duration), [json.dumps(f) for f in resp["flags"]], resp["content_hash"], strict=True))
         pk_of = dict(conn.execute("SELECT source_row, pk FROM respondents WHERE import_id = ?", (import_id,)))
         ans = ans[ans["source_row"].isin(set(resp["source_row"]))]
+        ans = ans[~_empty_and_not_asked(ans, resp, q)]
         conn.executemany(
             "INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
             zip(ans["source_row"].map(pk_of).tolist(), ans["question_id"].astype("str").tolist(), _obj(ans["raw"]),

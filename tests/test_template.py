@@ -126,7 +126,8 @@ def test_filled_workbook_imports_exactly(tmp_path, q):
     assert got[("R01", "GOV-2")] == ("answered", 1.0, "Strongly disagree")
     assert got[("R01", "GOV-3")] == ("answered", 30.0, "30")
     assert got[("R01", "MON-1")] == ("na", None, "Don't know / not applicable")
-    assert got[("R01", "MON-2")][0] == "blank"
+    assert ("R01", "MON-2") not in got  # not asked of executives and left empty: not stored
+    assert got[("returned-r4", "GOV-2")][0] == "blank"  # asked and left empty: kept as blank
     assert got[("R01", "MON-3")] == ("answered", None, "Nobody owns drift, see ticket #12")
     assert got[("returned-r4", "GOV-2")][0] == "blank"
     assert got[("returned-r4", "GOV-3")][:2] == ("answered", 7.5)
@@ -134,7 +135,7 @@ def test_filled_workbook_imports_exactly(tmp_path, q):
     assert got[("R03", "GOV-3")][:2] == ("answered", 180.0)
     assert got[("R03", "MON-2")][:2] == ("answered", 0.0)
     assert got[("R03", "MON-3")][2] == "Comma, and\nnewline"
-    assert len(r.answers) == 3 * len(q.questions)
+    assert len(r.answers) == 3 * len(q.questions) - 1  # all but exec's empty, unasked MON-2
 
 
 def test_refuses_non_xlsx_and_missing_folder(tmp_path, q):
