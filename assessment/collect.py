@@ -372,7 +372,9 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
     if prep.problems and not skip_invalid:
         report.skipped = dict(prep.skipped)
         report.status = REFUSED
-        report.message = (f"{len(prep.problems)} unreadable answer{'s' if len(prep.problems) != 1 else ''}; "
+        first = prep.problems[0]
+        report.message = (f"{len(prep.problems)} unreadable answer{'s' if len(prep.problems) != 1 else ''} "
+                          f"(first: row {first['row']}, column {first['column']!r}: {first['value']!r}); "
                           "nothing was stored (use --skip-invalid to store them as blank and skip "
                           "respondents without a readable role)")
         return

@@ -47,7 +47,7 @@ def test_file_with_unreadable_cells_is_refused_and_nothing_stored(tmp_path, q):
                                     FakeProblem(3, "Role", "Boss", "unknown role")])
         rep = import_parsed(store, bad, q)
         assert rep.status == "refused"
-        assert "2 unreadable answers; nothing was stored" in rep.message
+        assert "2 unreadable answers (first: row 2, column 'GOV-1': 'Agreee'); nothing was stored" in rep.message
         assert [(p["row"], p["value"]) for p in rep.problems] == [(2, "Agreee"), (3, "Boss")]
         assert snapshot(store) == before
 
@@ -338,7 +338,7 @@ def test_cli_refused_file_lists_problems_and_exits_1(runner, cli_ws, q, tmp_path
     assert res.exit_code == 1
     assert "row 3, column 'GOV-1': 'Agreee'" in res.output
     assert "row 4, column 'GOV-3': 'two months'" in res.output
-    assert f"Error: {path}: 2 unreadable answers; nothing was stored (use --skip-invalid" in res.output
+    assert f"Error: {path}: 2 unreadable answers (first: row 3, column 'GOV-1': 'Agreee'); nothing was stored" in res.output
     assert not cli_ws.store_path.exists() or len(load_ws(cli_ws)) == 0
     res = runner.invoke(cli, ["-w", str(cli_ws.root), "import", str(path), "--skip-invalid", "--json"])
     assert res.exit_code == 0, res.output
