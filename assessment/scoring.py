@@ -378,9 +378,9 @@ def _flags(dim: dict[str, Any], boundaries: list[tuple[float, str]]) -> list[dic
         by_role = dim.get("alpha_by_role") or {}
         within = (f" Within roles alpha runs from {min(by_role.values()):.2f} to {max(by_role.values()):.2f}."
                   if by_role else "")
-        if reason == "never-together":
-            text = ("Cronbach's alpha over everyone cannot be computed: some items are asked of different roles "
-                    "and never answered by the same people." + within)
+        if reason == "item-too-few":
+            text = ("Cronbach's alpha over everyone cannot be computed: an item has fewer than two answers."
+                    + within)
         elif reason == "no-variance":
             text = "Cronbach's alpha cannot be computed: the answers do not vary." + within
         else:
@@ -502,9 +502,8 @@ def score(questionnaire: Questionnaire, responses: Responses, *, aggregation: st
         n_rows = int((~np.isnan(used)).any(axis=1).sum())
         if alpha is not None:
             alpha_ci = stats.feldt_ci(alpha, n_rows, used.shape[1], level=THRESHOLDS["ci_level"])
-        # Items asked of different roles are never answered together, so the pooled
-        # alpha is undefined; alpha within each role still says whether the items that
-        # role sees hang together.
+        # Alpha within each role says whether the items that role sees hang together,
+        # which the pooled alpha cannot when items are routed to different roles.
         alpha_by_role = {}
         for ri, role in enumerate(q.roles):
             value_r = stats.cronbach_alpha(item_matrix[m.role_codes == ri])
@@ -515,8 +514,8 @@ def score(questionnaire: Questionnaire, responses: Responses, *, aggregation: st
             observed = (~np.isnan(used)).astype(float)
             if used.shape[1] < 2 or n_rows < THRESHOLDS["alpha_min_respondents"]:
                 alpha_reason = "too-few"
-            elif ((observed.T @ observed) < 2).any():
-                alpha_reason = "never-together"
+            elif (observed.sum(axis=0) < 2).any():
+                alpha_reason = "item-too-few"
             else:
                 alpha_reason = "no-variance"
         scale_cols = cols[m.q_scale[cols]]

@@ -161,8 +161,9 @@ def cronbach_alpha(items: ArrayLike, nan_policy: str = "pairwise") -> float | No
     Item columns that nobody answered are dropped before counting ``k``, because
     an unused question says nothing about consistency. Returns ``None`` with
     fewer than 2 items, fewer than 3 respondents (rows with at least one answer,
-    or complete rows for listwise), or when the variance of the total score is not
-    positive (e.g. everyone gave identical answers), where alpha is undefined.
+    or complete rows for listwise), when an item has fewer than two answers, or when
+    the summed covariances are zero (everyone gave identical answers). Pairs of items
+    that no respondent answered together are left out of the sum, as pingouin does.
     """
     if nan_policy not in ("pairwise", "listwise"):
         raise ValueError(f"nan_policy must be 'pairwise' or 'listwise', got {nan_policy!r}")
@@ -189,13 +190,13 @@ def cronbach_alpha(items: ArrayLike, nan_policy: str = "pairwise") -> float | No
         cov = (sum_ij - sum_i * sum_j / n_pair) / (n_pair - 1.0)
     cov[n_pair < 2] = np.nan  # pandas also leaves such pairs undefined
 
-    total = cov.sum()
+    # Like pingouin (trace of the covariance frame over its NaN-skipping sum): a pair
+    # of items nobody answered together drops out of the total, as in role-routed
+    # questionnaires, while an item with fewer than two answers leaves the trace
+    # undefined and so alpha too.
+    total = np.nansum(cov)
     trace = np.trace(cov)
-    if not (np.isfinite(total) and np.isfinite(trace)) or trace <= 0:
-        return None
-    # A non-positive total-score variance (possible with pairwise covariances, or
-    # zero up to rounding) makes the ratio meaningless rather than merely small.
-    if total <= 1e-12 * trace:
+    if not np.isfinite(trace) or total == 0:
         return None
     return _finite_or_none(k / (k - 1.0) * (1.0 - trace / total))
 

@@ -490,7 +490,7 @@ def test_cli_help_mentions_every_option(runner):
         assert option in result.output
 
 
-def test_alpha_unknown_when_items_go_to_different_roles_reports_within_role_alpha():
+def test_alpha_with_items_routed_to_different_roles_matches_pingouin_and_reports_within_role_alpha():
     scale = {"points": [{"value": v, "label": str(v)} for v in range(1, 6)]}
     q = parse_questionnaire({
         "id": "split", "version": "1", "scales": {"s5": scale},
@@ -510,8 +510,12 @@ def test_alpha_unknown_when_items_go_to_different_roles_reports_within_role_alph
         answers = {"all-1": base, "all-2": min(5, base + int(rng.integers(0, 2))),
                    f"{role}-only": max(1, base - int(rng.integers(0, 2)))}
         recs.append({"id": f"p{i:02d}", "role": role, "unit": None, "answers": answers})
-    dim = score(q, from_records(recs), n_resamples=FAST).to_dict()["dimensions"][0]
-    assert dim["alpha"] is None and dim["alpha_unknown_reason"] == "never-together"
+    responses = from_records(recs)
+    dim = score(q, responses, n_resamples=FAST).to_dict()["dimensions"][0]
+    # As pingouin computes it: the pairs never answered together (lead-only x eng-only)
+    # drop out of the NaN-skipping sum of the covariance matrix; the trace stays.
+    wide = pd.DataFrame([{k: float(v) for k, v in r["answers"].items()} for r in recs])
+    cov = wide[["all-1", "all-2", "lead-only", "eng-only"]].cov()
+    expected = 4 / 3 * (1 - np.trace(cov.to_numpy()) / cov.sum().sum())
+    assert dim["alpha"] == pytest.approx(expected, abs=1e-12)
     assert set(dim["alpha_by_role"]) == {"lead", "eng"}
-    flag = next(f for f in dim["flags"] if f["code"] == "reliability-unknown")
-    assert "different roles" in flag["message"] and "Within roles alpha" in flag["message"]

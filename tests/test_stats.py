@@ -308,7 +308,8 @@ def test_bootstrap_mean_matches_r_boot_percentile(expected: dict) -> None:
 def _pandas_alpha(items: np.ndarray) -> float:
     cov = pd.DataFrame(items).dropna(axis=1, how="all").cov()
     k = cov.shape[0]
-    return k / (k - 1) * (1 - np.trace(cov.to_numpy()) / cov.to_numpy().sum())
+    # pingouin: trace of the covariance frame over its (NaN-skipping) pandas sum
+    return k / (k - 1) * (1 - np.trace(cov.to_numpy()) / cov.sum().sum())
 
 
 likert_matrices = st.tuples(st.integers(3, 15), st.integers(2, 6)).flatmap(

@@ -363,7 +363,7 @@ def _alpha_text(d: Mapping, th: Mapping) -> tuple[str, bool, str]:
            else f"{lo:.2f}–{hi:.2f}").replace("-", "\u2212")
     return (f"{rng} within roles", True,
             f"Reliability: Cronbach's alpha runs {rng} within roles; over all respondents it cannot be computed, "
-            "because some items are asked of different roles and never answered by the same people.")
+            "because an item has fewer than two answers.")
 
 
 def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[str, Any]:
