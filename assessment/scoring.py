@@ -210,6 +210,18 @@ def _matrices(q: Questionnaire, responses: Responses) -> _Matrices:
                      table["scored"], table["scale"], table["points"], value, state, row, asked, keyed)
 
 
+def _canonical_order(scores: np.ndarray, role_codes: np.ndarray) -> np.ndarray:
+    """An order of respondents that depends only on what they answered.
+
+    The seeded bootstrap draws respondents by position, so positions must not come
+    from file rows or from ids made of them: sorting by role, then by the scores
+    themselves, makes the same answers give the same interval whatever the order of
+    the file. Respondents that tie are identical rows, so their order is immaterial.
+    """
+    keys = [np.where(np.isnan(col), np.inf, col) for col in scores.T[::-1]]
+    return np.lexsort([*keys, role_codes])
+
+
 def _respondent_scores(m: _Matrices, q_weight: np.ndarray | None = None) -> np.ndarray:
     """(n, D) respondent dimension scores, NaN where the 50% answered-weight rule fails."""
     wm = (m.q_weight if q_weight is None else q_weight)[:, None] * m.dim_matrix
@@ -478,8 +490,10 @@ def score(questionnaire: Questionnaire, responses: Responses, *, aggregation: st
     overall = _weighted_overall(dims, dim_w)
 
     known = m.role_codes >= 0
-    boot = stats.bootstrap_scores(scores[known], m.role_codes[known], role_w, dim_w, aggregation=aggregation,
-                                  n_resamples=n_resamples, seed=seed, level=THRESHOLDS["ci_level"])
+    canon = _canonical_order(scores[known], m.role_codes[known])
+    boot = stats.bootstrap_scores(scores[known][canon], m.role_codes[known][canon], role_w, dim_w,
+                                  aggregation=aggregation, n_resamples=n_resamples, seed=seed,
+                                  level=THRESHOLDS["ci_level"])
 
     groups = np.array([r.group for r in q.roles], dtype=object)
     resp_group = np.where(known, groups[np.maximum(m.role_codes, 0)], None)
@@ -960,6 +974,8 @@ def compare_rounds(questionnaire: Questionnaire, baseline: Responses, current: R
     sa, sb = sa[ka], sb[kb]
     ra, rb = ma.role_codes[ka], mb.role_codes[kb]
     ida, idb = _identity(baseline)[ka], _identity(current)[kb]
+    oa, ob = _canonical_order(sa, ra), _canonical_order(sb, rb)
+    sa, ra, ida, sb, rb, idb = sa[oa], ra[oa], ida[oa], sb[ob], rb[ob], idb[ob]
 
     _, _, dims_a = _role_aggregate(sa, ra, role_w, aggregation)
     _, _, dims_b = _role_aggregate(sb, rb, role_w, aggregation)
