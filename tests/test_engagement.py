@@ -53,6 +53,7 @@ def test_workspace_found_upward(tmp_path, runner, monkeypatch):
      " {id: a, name: B, stage: pilot, pnl_metric: m, annual_value: 1, business_owner: x, technology_owner: y}]",
      "duplicate deployment id"),
     ("budgett: {}", "unknown key `budgett`"),
+    ("budget: {new_models: .inf, hardening: 0}", "finite number"),
 ])
 def test_engagement_validation(tmp_path, snippet, expected):
     path = tmp_path / "engagement.yaml"

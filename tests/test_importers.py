@@ -670,3 +670,20 @@ def test_every_sample_file_has_a_mapping(shared_dir):
                "hot_dog_survey_spring25.xlsx - Form Responses 1.csv"}
     present = {p.name for p in (shared_dir / "samples").rglob("*") if p.suffix in (".csv", ".xlsx", ".tsv")}
     assert present <= covered, present - covered
+
+
+def test_plain_na_words_and_unasked_answers(tmp_path):
+    """A plain "N/A" counts as not applicable on any scale; an answer to a question the
+    role is not asked is kept but flagged, never silently dropped."""
+    from assessment import load_questionnaire, read_responses
+
+    q = load_questionnaire(Path(__file__).parent / "data" / "worked.yaml")
+    path = tmp_path / "wide.csv"
+    path.write_text("Respondent ID,Role,GOV-1,GOV-2,MON-2\n"
+                    "r1,Executive sponsor,N/A,Agree,7\n"
+                    "r2,Data scientist,Don't know,Agree,3\n", encoding="utf-8")
+    parsed = read_responses(path, q)
+    assert parsed.problems == []
+    states = {(r.source_row, r.question_id): r.state for r in parsed.answers.itertuples()}
+    assert states[(2, "GOV-1")] == "na" and states[(3, "GOV-1")] == "na"
+    assert any("not asked of the respondent's role" in w and "MON-2 (exec) x1" in w for w in parsed.warnings)

@@ -123,6 +123,7 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     roles = respondents["role_raw"].dropna()
     codes_export = source == "qualtrics" and len(roles) > 0 and bool(roles.str.fullmatch(r"\d+").all())
     answers = _answers(kept, source_rows, plan, questionnaire, mapping, source, problems, codes_export)
+    warnings += _unasked_answers(respondents, answers, questionnaire)
     missing = [qid for qid in questionnaire.questions if qid not in plan.questions]
     if missing:
         warnings.append(f"{len(missing)} question(s) have no column in this file: {', '.join(missing)}")
@@ -130,6 +131,25 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     return ParsedFile(path=path, source=source, sha256=grid.sha256, respondents=respondents, answers=answers,
                       problems=[p[2] for p in problems], unmapped_columns=[c.header for c in unmapped],
                       skipped=skipped, warnings=warnings)
+
+
+def _unasked_answers(respondents: pd.DataFrame, answers: pd.DataFrame, questionnaire: Questionnaire) -> list[str]:
+    """A note for answers to questions the respondent's role is not asked: kept, never scored."""
+    if answers.empty or respondents.empty:
+        return []
+    role = answers["source_row"].map(dict(zip(respondents["source_row"], respondents["role"], strict=True)))
+    given = answers["state"].isin(["answered", "na"]) & role.notna()
+    counts: dict[tuple[str, str], int] = {}
+    for qid, rid in zip(answers.loc[given, "question_id"], role[given], strict=True):
+        question = questionnaire.questions.get(qid)
+        if question is not None and rid in questionnaire.role_by_id and not questionnaire.asked(question, rid):
+            counts[(qid, rid)] = counts.get((qid, rid), 0) + 1
+    if not counts:
+        return []
+    listed = ", ".join(f"{qid} ({rid}) x{n}" for (qid, rid), n in sorted(counts.items())[:8])
+    more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
+    return [f"{sum(counts.values())} answer(s) to questions not asked of the respondent's role are kept but not "
+            f"scored: {listed}{more}"]
 
 
 def _is_text_row(row: list[str], plan: ColumnPlan, questionnaire: Questionnaire) -> bool:

@@ -109,7 +109,8 @@ class ScaleReader:
         if norm in self.labels and not (self.by_position and _NUMBER.match(norm)):
             # (in a codes export a label such as "2" on a 0-10 scale is still a code)
             return self.labels[norm], ANSWERED, None
-        if self.na is not None and norm == self.na:
+        if (self.na is not None and norm == self.na) or norm in _NA_WORDS:
+            # a scale's own N/A label, or a plain "N/A" / "don't know" typed or exported instead
             return NAN, NA, None
         n = _num(norm) if _NUMBER.match(norm.replace(",", ".")) else None
         if n is not None:
