@@ -419,6 +419,12 @@ def _select_actions(questionnaire: Questionnaire, states: list[_DimState], budge
     for a in lib:
         if a.id in applicable and a.id not in sel.chosen and a.id not in sel.unfunded:
             sel.unfunded[a.id] = "not selected"
+    for a in loop:
+        if a.id not in sel.chosen:
+            # the thesis puts these first: say plainly when the money or the calendar cannot
+            sel.notes.append(f"Warning: loop-closing action {a.id} ({a.title}) is not in the plan: "
+                             f"{sel.unfunded.get(a.id, 'not selected')}. Raise the hardening budget or the "
+                             "shift cap to fund it.")
     return sel
 
 
