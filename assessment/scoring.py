@@ -210,6 +210,23 @@ def _matrices(q: Questionnaire, responses: Responses) -> _Matrices:
                      table["scored"], table["scale"], table["points"], value, state, row, asked, keyed)
 
 
+def _combine_roles(sums: np.ndarray, counts: np.ndarray, role_weights: np.ndarray, aggregation: str,
+                   axis: int) -> np.ndarray:
+    """Dimension scores from per-role sums and counts of respondent scores along ``axis``.
+
+    ``pooled``: all scores over all counts. ``role-balanced``: each role's mean,
+    weighted by role weight over the roles that have a score (NaN if none has).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if aggregation == "pooled":
+            tot = counts.sum(axis=axis)
+            return np.where(tot > 0, sums.sum(axis=axis) / np.where(tot > 0, tot, 1), np.nan)
+        means = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), 0.0)
+        w = np.where(counts > 0, role_weights, 0.0)
+        tw = w.sum(axis=axis)
+        return np.where(tw > 0, (means * w).sum(axis=axis) / np.where(tw > 0, tw, 1), np.nan)
+
+
 def _canonical_order(scores: np.ndarray, role_codes: np.ndarray) -> np.ndarray:
     """An order of respondents that depends only on what they answered.
 
@@ -771,15 +788,7 @@ def _dims_for_draws(m: _Matrices, q_weights: np.ndarray, role_weights: np.ndarra
             den[~ok] = np.inf
             num /= den  # respondent scores, 0 where none (counts below leave them out)
             sums, counts = one_hot @ num, one_hot @ ok.astype(float)  # (R, b)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if aggregation == "pooled":
-                    tot = counts.sum(axis=0)
-                    res = np.where(tot > 0, sums.sum(axis=0) / np.where(tot > 0, tot, 1), np.nan)
-                else:
-                    means = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), 0.0)
-                    rw = np.where(counts > 0, role_weights[start:start + chunk].T, 0.0)
-                    tw = rw.sum(axis=0)
-                    res = np.where(tw > 0, (means * rw).sum(axis=0) / np.where(tw > 0, tw, 1), np.nan)
+            res = _combine_roles(sums, counts, role_weights[start:start + chunk].T, aggregation, axis=0)
             out[start:start + chunk, d] = res
     return out
 
@@ -919,18 +928,11 @@ def _aggregate_weighted(counts: np.ndarray, scores: np.ndarray, roles: np.ndarra
         if idx.size:
             sums[:, r] = counts[:, idx] @ filled[idx]
             cnts[:, r] = counts[:, idx] @ present[idx].astype(float)
+    dims = _combine_roles(sums, cnts, role_w[None, :, None], aggregation, axis=1)
+    ok = ~np.isnan(dims)
+    dw = np.where(ok, dim_w[None, :], 0.0)
+    tdw = dw.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if aggregation == "pooled":
-            tot = cnts.sum(axis=1)
-            dims = np.where(tot > 0, sums.sum(axis=1) / np.where(tot > 0, tot, 1), np.nan)
-        else:
-            means = np.where(cnts > 0, sums / np.where(cnts > 0, cnts, 1), 0.0)
-            w = np.where(cnts > 0, role_w[None, :, None], 0.0)
-            tw = w.sum(axis=1)
-            dims = np.where(tw > 0, (means * w).sum(axis=1) / np.where(tw > 0, tw, 1), np.nan)
-        ok = ~np.isnan(dims)
-        dw = np.where(ok, dim_w[None, :], 0.0)
-        tdw = dw.sum(axis=1)
         overall = np.where(tdw > 0, (np.nan_to_num(dims) * dw).sum(axis=1) / np.where(tdw > 0, tdw, 1), np.nan)
     return dims, overall
 
