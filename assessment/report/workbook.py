@@ -57,6 +57,16 @@ class _Sheet:
         self.ws.autofilter(0, 0, max(self.row - 1, 1), self.ncols - 1)
 
 
+
+#: Readable headers for the scoring-trace columns of ``scoring.explain``.
+_TRACE_HEADERS = {
+    "dimension": "Friction point", "question_id": "Item", "text": "Statement", "type": "Type",
+    "weight": "Weight", "reverse": "Reverse-keyed", "roles": "Asked of", "asked": "Asked",
+    "n": "Answered", "na": "N/A", "blank": "Blank", "raw_distribution": "Answers (value: count)",
+    "raw_mean": "Mean raw answer", "keyed_mean": "Item score (0-100)", "weight_share": "Weight share",
+    "contribution": "Points in the score",
+}
+
 def write_results_workbook(inputs: ReportInputs, path: str | Path) -> Path:
     """Write the results workbook atomically and return its path."""
     return _atomic_write(Path(path), lambda p: _write(inputs, p))
@@ -199,8 +209,11 @@ def _write(inputs: ReportInputs, path: Path) -> None:
         frames = [df.assign(dimension=dim) for dim, df in inputs.explain.items() if isinstance(df, pd.DataFrame)]
         if frames:
             trace = pd.concat(frames, ignore_index=True)
-            cols = [str(c) for c in trace.columns]
-            t_sheet = _Sheet(wb, "Trace", cols, [14] * len(cols), fmts)
+            trace = trace[["dimension", *[c for c in trace.columns if c != "dimension"]]]
+            cols = [_TRACE_HEADERS.get(str(c), str(c).replace("_", " ").capitalize()) for c in trace.columns]
+            widths = [60 if c == "text" else 24 if c in ("dimension", "raw_distribution", "roles") else 12
+                      for c in trace.columns]
+            t_sheet = _Sheet(wb, "Trace", cols, widths, fmts)
             for rec in trace.itertuples(index=False):
                 vals = list(rec)
                 t_sheet.add([None if _missing(v) else (v if isinstance(v, int | float) and not isinstance(v, bool)
