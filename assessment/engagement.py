@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import EngagementError, Problem
+from .fileio import write_text_atomic
 from .questionnaire import Questionnaire, _pydantic_problems, load_questionnaire
 from .yamlsafe import YamlLoadError, load_yaml, locate
 
@@ -92,6 +93,10 @@ class Workspace:
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+    def plan_path(self, round_name: str) -> Path:
+        """Where ``assess plan --save`` keeps the plan made at ``round_name``."""
+        return self.root / "plans" / f"{round_name}.json"
 
     @property
     def engagement(self) -> Engagement:
@@ -228,7 +233,5 @@ def init_workspace(root: str | Path, client: str, questionnaire: str = "ai-frict
     (root / "reports").mkdir(exist_ok=True)
     text = _TEMPLATE.format(client=client.replace("\n", " "), client_yaml=_yaml_str(client),
                             questionnaire=_yaml_str(ref), currency=currency.upper())
-    tmp = root / (ENGAGEMENT_FILE + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, root / ENGAGEMENT_FILE)
+    write_text_atomic(root / ENGAGEMENT_FILE, text)
     return Workspace(root)

@@ -11,13 +11,14 @@ unwritable snapshot is simply ignored.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import contextlib
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .fileio import atomic_write
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,24 +72,18 @@ def _unpack(data, prefix: str) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def _savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as handle:  # a handle: np.savez would append ".npz" to a path
+        np.savez(handle, **arrays)
+
+
 def write_snapshot(path: Path, key: str, respondents: pd.DataFrame, answers: pd.DataFrame) -> None:
     """Write atomically; any failure leaves no snapshot (it is only a cache)."""
     arrays: dict[str, np.ndarray] = {"key": np.array([key], dtype=str)}
     _pack(respondents, "r:", arrays)
     _pack(answers, "a:", arrays)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError:
-        pass
-    finally:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # only a cache: a read-only workspace goes without
+        atomic_write(path, lambda tmp: _savez(tmp, arrays))
 
 
 def read_snapshot(path: Path, key: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:

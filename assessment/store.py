@@ -24,6 +24,7 @@ the next time the file is opened.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from .engagement import Workspace
 
 DEFAULT_ROUND = "baseline"
+
+
 def _cross_round_identity(pk: int, stored: str | None, email: str | None) -> str:
     """Who a respondent is across rounds: the e-mail, else an id the consultant or the
     survey tool gave (a template's Respondent ID, an external reference); never a
@@ -302,11 +305,24 @@ class Store:
         return len(found)
 
 
+#: Round names also name files (plans/<round>.json), so no separators or leading dots.
+ROUND_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
+
+
 def _round_name(name: str, path: Path | None) -> str:
     name = name.strip()
-    if not name or len(name) > 64 or any(ch in name for ch in "\n\r\t"):
-        raise StoreError(f"round name must be 1-64 characters on one line, got {name!r}", file=path)
+    if not ROUND_NAME.match(name) or ".." in name:
+        raise StoreError(f"round name {name!r}: use 1-64 letters, digits, spaces, '.', '_' or '-', starting with a "
+                         "letter or digit (it also names the saved plan file)", file=path)
     return name
+
+
+def current_round_name(workspace: Workspace) -> str:
+    """The workspace's current round; ``baseline`` before anything was imported."""
+    if not workspace.store_path.exists():
+        return DEFAULT_ROUND
+    with open_store(workspace.store_path, create=False) as store:
+        return store.current_round()
 
 
 def _migrate(conn: sqlite3.Connection, path: Path | None, upto: int = SCHEMA_VERSION) -> None:

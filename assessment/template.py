@@ -14,8 +14,6 @@ Sheet).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -25,6 +23,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .errors import ReportError
+from .fileio import atomic_write
 from .questionnaire import Question, Questionnaire
 
 RESPONSES_SHEET, LISTS_SHEET, INSTRUCTIONS_SHEET, QUESTIONS_SHEET = "Responses", "Lists", "Instructions", "Questions"
@@ -253,14 +252,8 @@ def write_survey_workbook(questionnaire: Questionnaire, path: str | Path, *, cli
     if not target.parent.is_dir():
         raise ReportError("the folder does not exist", file=target)
     wb = build_survey_workbook(questionnaire, client=client, rows=rows)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx.tmp", dir=target.parent)
-    os.close(fd)
     try:
-        wb.save(tmp)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, PermissionError):
-            raise ReportError("cannot write (is it open in Excel?)", file=target) from None
-        raise
+        atomic_write(target, lambda tmp: wb.save(tmp))
+    except PermissionError:
+        raise ReportError("cannot write (is it open in Excel?)", file=target) from None
     return target

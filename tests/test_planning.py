@@ -578,7 +578,7 @@ def test_cli_compare(plan_ws, runner):
 @pytest.mark.parametrize("args,expected", [
     (["--max-shift", "1.5"], "--max-shift must be a share between 0 and 1"),
     (["--compare", "0.3", "abc"], "not a share between 0 and 1"),
-    (["--round", "../x"], "--round"),
+    (["--round", "../x"], "no round '../x'"),
 ])
 def test_cli_bad_options(plan_ws, runner, args, expected):
     from assessment.cli import cli

@@ -225,3 +225,11 @@ def test_workspace_responses_empty_before_first_import(tmp_path):
     r = load_workspace_responses(ws)
     assert len(r) == 0 and "source_file" in r.respondents.columns
     assert not ws.store_path.exists()
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", ".hidden", "", "x" * 65, "day..90"])
+def test_round_names_that_cannot_name_a_file_are_refused(tmp_path, name):
+    from assessment.errors import StoreError
+
+    with open_store(tmp_path / "s.sqlite") as store, pytest.raises(StoreError, match="round name"):
+        store.new_round(name)

@@ -6,19 +6,13 @@ scores its responses, and formats what comes back.
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import shutil
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import click
 
 from . import cli, workspace_from
-
-_ROUND_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
 def _shares(values: tuple[str, ...]) -> list[float]:
@@ -71,9 +65,10 @@ def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, r
       assess plan --compare 0.3 0.5 0.7     what each cap would buy, side by side
     """
     from ..errors import PlanError
+    from ..fileio import dump_json, write_text_atomic
     from ..planning import build_plan, choose_target, compare_scenarios
     from ..scoring import score
-    from ..store import load_workspace_responses
+    from ..store import current_round_name, load_workspace_responses
 
     if shares and not compare:
         raise click.UsageError("SHARE values are only for --compare (e.g. `assess plan --compare 0.3 0.5`).")
@@ -82,8 +77,6 @@ def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, r
         raise click.UsageError("--compare needs the shares to compare, e.g. `assess plan --compare 0.3 0.5 0.7`.")
     if max_shift is not None and not 0 <= max_shift <= 1:
         raise PlanError(f"--max-shift must be a share between 0 and 1, got {max_shift:g}")
-    if round_name is not None and not _ROUND_NAME.match(round_name):
-        raise PlanError(f"--round {round_name!r}: use letters, digits, '.', '_' or '-' (it names the saved file)")
 
     ws = workspace_from(ctx)
     engagement = ws.engagement
@@ -99,49 +92,24 @@ def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, r
                         file=ws.store_path)
     scores = score(questionnaire, responses, sensitivity=False).to_dict()
     result = build_plan(questionnaire, engagement, scores, max_shift=max_shift)
-    name = round_name or _current_round(ws)
+    name = round_name or current_round_name(ws)
     data = {"client": engagement.client, "round": name, **result.to_dict()}
 
     if save:
-        path = _save(ws.root, name, data)
+        path = write_text_atomic(ws.plan_path(name), dump_json(data) + "\n")
     if compare:
         rows = compare_scenarios(questionnaire, engagement, scores, values)
         if fmt == "json":
-            click.echo(json.dumps({"currency": engagement.currency, "target": data["target"]["id"],
-                                   "scenarios": rows}, indent=2, ensure_ascii=False, allow_nan=False))
+            click.echo(dump_json({"currency": engagement.currency, "target": data["target"]["id"],
+                                  "scenarios": rows}))
         else:
             click.echo(_compare_table(rows, data, questionnaire))
     elif fmt == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
+        click.echo(dump_json(data))
     else:
         click.echo(_plan_table(data, questionnaire))
     if save:
         click.echo(f"Saved {path}", err=fmt == "json")
-
-
-def _current_round(ws: Any) -> str:
-    """The store's current round name; 'baseline' when nothing was imported yet."""
-    if not ws.store_path.exists():
-        return "baseline"
-    from ..store import open_store
-
-    with open_store(ws.store_path, create=False) as store:
-        return store.current_round()
-
-
-def _save(root: Path, name: str, data: dict[str, Any]) -> Path:
-    """Write ``plans/<name>.json`` via a temporary file and a rename: never half-written."""
-    folder = root / "plans"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{name}.json"
-    tmp = folder / f".{name}.json.tmp"
-    try:
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 # -- formatting ----------------------------------------------------------------------------

@@ -11,14 +11,12 @@ bytes. Files are written atomically (temp file beside the target, then replace).
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..errors import ReportError
+from ..fileio import atomic_write, write_text_atomic
 from ..resources import templates_dir
 from .context import ReportInputs, build_context
 
@@ -76,24 +74,6 @@ def _who_claim(ctx: dict) -> str:
     return "Leaders and practitioners see broadly the same friction"
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    return _atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
-
-
 def html_to_pdf(html: str, path: Path | None = None, *, logo: Path | None = None, pdf_variant: str | None = None,
                 fetcher=None) -> bytes:
     """Render HTML with the restricted fetcher; returns the PDF bytes (and writes them when ``path`` is given)."""
@@ -110,7 +90,7 @@ def html_to_pdf(html: str, path: Path | None = None, *, logo: Path | None = None
         options["pdf_tags"] = True
     data = doc.write_pdf(**options)
     if path is not None:
-        _atomic_write(Path(path), lambda p: p.write_bytes(data))
+        atomic_write(Path(path), lambda p: p.write_bytes(data))
     return data
 
 

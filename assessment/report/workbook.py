@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..fileio import atomic_write
 from .context import ReportInputs, _num, _thresholds, created_timestamp, report_date
-from .render import _atomic_write
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -69,7 +69,7 @@ _TRACE_HEADERS = {
 
 def write_results_workbook(inputs: ReportInputs, path: str | Path) -> Path:
     """Write the results workbook atomically and return its path."""
-    return _atomic_write(Path(path), lambda p: _write(inputs, p))
+    return atomic_write(Path(path), lambda p: _write(inputs, p))
 
 
 def _write(inputs: ReportInputs, path: Path) -> None:

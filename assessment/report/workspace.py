@@ -89,7 +89,7 @@ def _saved_plan(ws: Workspace, round_name: str) -> dict[str, Any] | None:
     """The plan saved with ``assess plan --save`` at ``round_name``, if any (for tracking)."""
     import json
 
-    path = ws.root / "plans" / f"{round_name}.json"
+    path = ws.plan_path(round_name)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
