@@ -36,7 +36,7 @@ import pandas as pd
 from . import quality
 from .errors import AssessmentError, ImportFailed, Problem, StoreError
 from .questionnaire import Questionnaire
-from .responses import ANSWERED, BLANK, NA
+from .responses import ANSWERED, BLANK, NA, asked_mask
 from .store import Store, _now, open_store
 
 if TYPE_CHECKING:
@@ -196,14 +196,9 @@ def _empty_and_not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Qu
     cuts the store's writes by about two thirds. Blank cells of questions that
     *were* asked are kept: "asked and left blank" stays on record.
     """
-    qids, role_ids = list(q.questions), [r.id for r in q.roles]
-    asked = np.array([[q.asked(q.questions[qid], rid) for rid in role_ids] for qid in qids] + [[True] * len(role_ids)])
-    asked = np.hstack([asked, np.ones((len(asked), 1), dtype=bool)])  # last row/column: unknown -> keep
     role = answers["source_row"].map(dict(zip(respondents["source_row"], respondents["role"], strict=True)))
-    q_code = pd.Categorical(answers["question_id"], categories=qids).codes  # -1 (unknown) picks the last row
-    r_code = pd.Categorical(role, categories=role_ids).codes
     empty = ((answers["state"] == BLANK) & answers["raw"].isna()).to_numpy()
-    return pd.Series(empty & ~asked[q_code, r_code], index=answers.index)
+    return pd.Series(empty & ~asked_mask(q, answers["question_id"], role), index=answers.index)
 
 
 def _fingerprints(respondents: pd.DataFrame, answers: pd.DataFrame) -> pd.Series:

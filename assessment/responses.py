@@ -55,6 +55,26 @@ class Responses:
         return self.subset(self.respondents.loc[mask.fillna(False), "respondent_id"])
 
 
+def asked_mask(questionnaire: Questionnaire, question_ids: Iterable[str], role_ids: Iterable[str | None]):
+    """Boolean array: is each question (by id) asked of the matching role (by id)?
+
+    Vectorised over any number of cells (one lookup in a questions x roles table);
+    an unknown question or role counts as asked, so callers never drop what they
+    cannot classify.
+    """
+    import numpy as np
+    import pandas as pd
+
+    qids, rids = list(questionnaire.questions), [r.id for r in questionnaire.roles]
+    table = np.ones((len(qids) + 1, len(rids) + 1), dtype=bool)  # last row/column: unknown
+    for i, qid in enumerate(qids):
+        for j, rid in enumerate(rids):
+            table[i, j] = questionnaire.asked(questionnaire.questions[qid], rid)
+    q_code = pd.Categorical(pd.Series(list(question_ids), dtype="object"), categories=qids).codes
+    r_code = pd.Categorical(pd.Series(list(role_ids), dtype="object"), categories=rids).codes
+    return table[q_code, r_code]  # code -1 (unknown) indexes the last row/column
+
+
 def empty_responses() -> Responses:
     import pandas as pd
 

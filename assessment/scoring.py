@@ -35,7 +35,7 @@ import pandas as pd
 from . import stats
 from .errors import AssessmentError
 from .questionnaire import LEADERSHIP, PRACTITIONER, Questionnaire
-from .responses import ANSWERED, BLANK, NA, Responses
+from .responses import ANSWERED, BLANK, NA, Responses, asked_mask
 
 __all__ = [
     "THRESHOLDS",
@@ -151,10 +151,10 @@ def _question_table(q: Questionnaire) -> dict[str, np.ndarray | list]:
 
 
 def _asked_table(q: Questionnaire, question_ids: list[str]) -> np.ndarray:
-    """(R, Q) bool: is question j asked of role r. Loops over roles x questions only."""
-    questions = q.questions
-    return np.array([[q.asked(questions[qid], role.id) for qid in question_ids] for role in q.roles],
-                     dtype=bool).reshape(len(q.roles), len(question_ids))
+    """(R, Q) bool: is question j asked of role r."""
+    roles = [r.id for r in q.roles]
+    mask = asked_mask(q, [qid for _ in roles for qid in question_ids], [r for r in roles for _ in question_ids])
+    return mask.reshape(len(roles), len(question_ids))
 
 
 def _lookup(column: pd.Series, keys: Any) -> np.ndarray:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import ImportFailed
 from ..questionnaire import Questionnaire, normalise_text
+from ..responses import asked_mask
 from . import tools
 from .columns import Column, ColumnPlan, build_columns, plan_columns
 from .detect import SOURCES, detect_source, header_rows
@@ -138,14 +139,12 @@ def _unasked_answers(respondents: pd.DataFrame, answers: pd.DataFrame, questionn
     if answers.empty or respondents.empty:
         return []
     role = answers["source_row"].map(dict(zip(respondents["source_row"], respondents["role"], strict=True)))
-    given = answers["state"].isin(["answered", "na"]) & role.notna()
-    counts: dict[tuple[str, str], int] = {}
-    for qid, rid in zip(answers.loc[given, "question_id"], role[given], strict=True):
-        question = questionnaire.questions.get(qid)
-        if question is not None and rid in questionnaire.role_by_id and not questionnaire.asked(question, rid):
-            counts[(qid, rid)] = counts.get((qid, rid), 0) + 1
-    if not counts:
+    given = answers["state"].isin(["answered", "na"]).to_numpy()
+    unasked = given & ~asked_mask(questionnaire, answers["question_id"], role)
+    if not unasked.any():
         return []
+    pairs = pd.DataFrame({"q": answers["question_id"].to_numpy()[unasked], "r": role.to_numpy()[unasked]})
+    counts = {(qid, rid): int(n) for (qid, rid), n in pairs.value_counts().items()}
     listed = ", ".join(f"{qid} ({rid}) x{n}" for (qid, rid), n in sorted(counts.items())[:8])
     more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
     return [f"{sum(counts.values())} answer(s) to questions not asked of the respondent's role are kept but not "
