@@ -112,9 +112,7 @@ deployments:
 """
 
 
-def samples_dir() -> Path:
-    """The bundled demo files (``questionnaires/samples`` in a checkout)."""
-    return resources.questionnaires_dir() / "samples"
+samples_dir = resources.samples_dir  # the bundled demo files (``questionnaires/samples`` in a checkout)
 
 
 def demo_records(questionnaire: Any) -> list[dict[str, Any]]:
@@ -155,7 +153,6 @@ class DemoResult:
     pdf: Path | None = None
     xlsx: Path | None = None
     steps: list[str] = field(default_factory=list)
-    not_done: list[str] = field(default_factory=list)
 
 
 def _prepare_folder(out: Path) -> None:
@@ -172,48 +169,14 @@ def _prepare_folder(out: Path) -> None:
                                    "again. Remove this file to keep the folder.\n", encoding="utf-8")
 
 
-def _find(module: str, *names: str) -> Callable[..., Any] | None:
-    """The first of ``names`` that ``module`` provides (the report library is optional here)."""
-    from importlib import import_module
-
-    try:
-        mod = import_module(module)
-    except ImportError:
-        return None
-    for name in names:
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn
-    return None
-
-
-def _report_inputs(ws: Workspace, responses: Any, scores: dict[str, Any], plan: dict[str, Any] | None) -> Any:
-    """The report library's inputs: its own workspace loader when it has one, else built here."""
-    loader = _find("assessment.report", "report_inputs_from_workspace")
-    if loader is not None:
-        return loader(ws)
-    from .report.context import ReportInputs
-    from .scoring import explain
-    from .store import open_store
-
-    q = ws.questionnaire
-    with open_store(ws.store_path, create=False) as store:
-        log = store.imports()
-    return ReportInputs(questionnaire=q, engagement=ws.engagement, scores=scores, plan=plan,
-                        explain={d.id: explain(q, responses, d.id) for d in q.dimensions},
-                        responses=responses, import_log=log)
-
-
 def run_demo(out_dir: str | Path = DEFAULT_OUT, *, progress: Callable[[str], None] | None = None) -> DemoResult:
     """Play the demo engagement into ``out_dir``: workspace, imports, scores, plan, report.
 
     Refuses a folder that holds anything but a previous demo; a previous demo is
-    deleted and recreated. ``progress`` receives one line per step. Steps whose
-    library is not available (the report) are listed in ``not_done``.
+    deleted and recreated. ``progress`` receives one line per step.
     """
     from .collect import import_responses
-    from .planning import build_plan
-    from .scoring import score
+    from .report import render_pdf, report_inputs_from_workspace, write_results_workbook
     from .store import load_workspace_responses
 
     def say(line: str) -> None:
@@ -255,37 +218,18 @@ def run_demo(out_dir: str | Path = DEFAULT_OUT, *, progress: Callable[[str], Non
     result.units = dict(Counter(people["unit"]))
     say(f"Responses: {result.respondents} respondents, {len(result.roles)} roles, {len(result.units)} business units")
 
-    q = ws.questionnaire
-    result.scores = score(q, responses).to_dict()
+    # The report's own loader scores and plans the workspace; the demo reports from the same numbers.
+    inputs = report_inputs_from_workspace(ws)
+    result.scores, result.plan = inputs.scores, inputs.plan or {}
     overall = result.scores["overall"]
     weakest = min(result.scores["dimensions"], key=lambda d: d.get("score") if d.get("score") is not None else 101)
     say(f"Scored: overall {overall.get('score', 0):.0f}/100 (level {overall.get('level')} {overall.get('level_name') or ''})"
         .replace(" )", ")") + f"; lowest friction point: {weakest.get('title', weakest['id'])}")
-
-    plan = build_plan(q, ws.engagement, result.scores)
-    result.plan = plan.to_dict()
-    budget = result.plan["budget"]
-    shift = budget.get("shift")
-    say(f"Planned: harden {result.plan['target'].get('name', result.plan['target'].get('id'))}"
-        + (f", moving {ws.engagement.currency} {shift:,.0f} from new models" if isinstance(shift, int | float) else "")
-        + f"; {len(result.plan['actions'])} actions over 90 days")
-
-    render_pdf = _find("assessment.report", "render_pdf") or _find("assessment.report.render", "render_pdf")
-    write_xlsx = _find("assessment.report", "write_results_workbook") or \
-        _find("assessment.report.workbook", "write_results_workbook")
-    if render_pdf is None and write_xlsx is None:
-        result.not_done.append("report (the report library is not installed in this version)")
-        say("Report: not available in this version; stopped after the plan")
-        return result
-    inputs = _report_inputs(ws, responses, result.scores, result.plan)
-    if render_pdf is not None:
-        result.pdf = Path(render_pdf(inputs, ws.reports_dir / REPORT_PDF))
-        say(f"Wrote the PDF report {result.pdf}")
-    else:
-        result.not_done.append("PDF report")
-    if write_xlsx is not None:
-        result.xlsx = Path(write_xlsx(inputs, ws.reports_dir / RESULTS_XLSX))
-        say(f"Wrote the results workbook {result.xlsx}")
-    else:
-        result.not_done.append("results workbook")
+    shift = result.plan["budget"]["shift"]
+    say(f"Planned: harden {result.plan['target']['name']}, moving {ws.engagement.currency} {shift:,.0f} from new "
+        f"models; {len(result.plan['actions'])} actions over 90 days")
+    result.pdf = Path(render_pdf(inputs, ws.reports_dir / REPORT_PDF))
+    say(f"Wrote the PDF report {result.pdf}")
+    result.xlsx = Path(write_results_workbook(inputs, ws.reports_dir / RESULTS_XLSX))
+    say(f"Wrote the results workbook {result.xlsx}")
     return result

@@ -10,6 +10,7 @@ the traceback instead.
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from pathlib import Path
 
 import click
@@ -71,19 +72,10 @@ def workspace_from(ctx: click.Context):
     return open_workspace(ctx.obj.get("workspace") if ctx.obj else None)
 
 
-def _register() -> None:
-    from . import questionnaire as _q  # noqa: F401
-    from . import workspace as _w  # noqa: F401
-
-    for name in ("responses", "score", "plan", "report", "demo"):
-        try:
-            __import__(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-
-
-_register()
+# Importing the command modules registers their commands on `cli`; they import
+# nothing heavy at module level.
+for _module in ("workspace", "questionnaire", "responses", "score", "plan", "report", "demo"):
+    import_module(f"{__name__}.{_module}")
 
 
 def main() -> None:

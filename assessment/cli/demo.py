@@ -36,6 +36,4 @@ def demo(out_dir: Path) -> None:
     for label, path in (("PDF report", result.pdf), ("Results workbook", result.xlsx)):
         if path is not None:
             click.echo(f"{label}: {path}")
-    for what in result.not_done:
-        click.echo(f"Not done: {what}")
     click.echo(f"Next: `assess -w {out_dir} score` or open the files above.")

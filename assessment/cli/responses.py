@@ -158,7 +158,7 @@ def remove(ctx: click.Context, ids: tuple[str, ...], round_: str | None) -> None
 
 @cli.group("round")
 def round_group() -> None:
-    """Assessment rounds (e.g. baseline, then day-90 to show progress)."""
+    """Assessment rounds: a baseline, then a day-90 re-assessment to show progress."""
 
 
 @round_group.command("new")
