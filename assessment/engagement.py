@@ -8,12 +8,13 @@ report read it. It is validated with the same located messages as questionnaires
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import EngagementError, Problem
 from .fileio import write_text_atomic
@@ -58,12 +59,25 @@ class Engagement(_Model):
     questionnaire: NonEmpty = "ai-friction"
     currency: Annotated[str, Field(min_length=1, max_length=8)] = "EUR"
     prepared_by: str | None = None
-    date: str | None = None
+    date: dt.date | None = None
     brand_colour: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] | None = None
     logo: str | None = None
     round: str | None = None
     budget: Budget = Field(default_factory=Budget)
     deployments: list[Deployment] = Field(default_factory=list)
+
+    @field_validator("logo")
+    @classmethod
+    def _logo_inside(cls, value: str | None) -> str | None:
+        """A logo is a PNG, JPEG or SVG file named relative to the workspace folder."""
+        if value is None:
+            return value
+        path = PurePosixPath(value.replace("\\", "/"))
+        if "\0" in value or path.is_absolute() or ".." in path.parts:
+            raise ValueError("logo must be a file path inside the workspace folder, e.g. logo.png")
+        if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+            raise ValueError("logo must be a .png, .jpg or .svg file")
+        return value
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Engagement:

@@ -54,6 +54,9 @@ def test_workspace_found_upward(tmp_path, runner, monkeypatch):
      "duplicate deployment id"),
     ("budgett: {}", "unknown key `budgett`"),
     ("budget: {new_models: .inf, hardening: 0}", "finite number"),
+    ('logo: "../outside.png"', "inside the workspace"),
+    ("logo: logo.gif", ".png, .jpg or .svg"),
+    ("date: next tuesday", "valid date"),
 ])
 def test_engagement_validation(tmp_path, snippet, expected):
     path = tmp_path / "engagement.yaml"

@@ -48,7 +48,7 @@ def _label(k: Any) -> str:
 class Mapping(BaseModel):
     """How to read one family of export files (see module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     source: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
