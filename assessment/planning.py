@@ -22,9 +22,9 @@ The rules, in the order they are applied:
    (ties: the smaller id).
 2. ``friction`` = weighted mean over scored dimensions of ``(100 - score) / 100``
    (dimension weights; 1 when nothing is scored);
-   ``shift = max_shift x new_models x friction``, rounded down to the cent.
+   ``shift = max_shift x new_models x friction``, rounded down to a whole currency unit.
 3. The hardening budget after the shift is split over the scored dimensions in
-   proportion to ``(100 - score) x weight`` (largest-remainder rounding to cents).
+   proportion to ``(100 - score) x weight`` (largest-remainder rounding to whole units).
 4. Actions apply when ``max_level >=`` the dimension's level. Loop-closing actions
    (tags ``feedback-loop`` / ``decay-monitoring``) are funded first and scheduled in
    phase 1; then the rest, most severe dimension first (lowest score), by phase and
@@ -77,7 +77,8 @@ def _money(cents: int) -> float:
 
 
 def _fmt(currency: str, cents: int) -> str:
-    return f"{currency} {cents / 100:,.2f}"
+    """``EUR 580,656`` for whole amounts, ``EUR 12.50`` otherwise."""
+    return f"{currency} {cents / 100:,.0f}" if cents % 100 == 0 else f"{currency} {cents / 100:,.2f}"
 
 
 def window(phase: int) -> tuple[int, int]:
@@ -293,7 +294,10 @@ def split_by_dimension(hardening_cents: int, states: list[_DimState]) -> dict[st
     if not scored or sum(weights) == 0:
         scored = list(states)
         weights = [s.weight for s in scored]
-    parts = _largest_remainder(hardening_cents, weights)
+    # Split whole currency units; any odd cents of the budget go to the largest part.
+    units = _largest_remainder(hardening_cents // 100, weights)
+    parts = [u * 100 for u in units]
+    parts[parts.index(max(parts))] += hardening_cents % 100
     return {s.id: p for s, p in zip(scored, parts, strict=True)}
 
 
@@ -506,14 +510,15 @@ def build_plan(questionnaire: Questionnaire, engagement: Engagement, scores: dic
 
     new_before, hard_before = _cents(engagement.budget.new_models), _cents(engagement.budget.hardening)
     friction = friction_of(states)
-    shift = math.floor(_exact(cap) * new_before * friction)
+    # Whole currency units: the board reads "EUR 580,656" everywhere, and it is exact.
+    shift = math.floor(_exact(cap) * new_before * friction / 100) * 100
     new_after, hard_after = new_before - shift, hard_before + shift
     scored = [s for s in states if s.score is not None]
     basis = (f"weighted mean of (100 - score)/100 over {len(scored)} scored dimension"
              f"{'s' if len(scored) != 1 else ''}" if scored else "no dimension scored, so friction counts as 1")
     rule = (f"Shift = max_shift {cap:g} x new-model budget {_fmt(currency, new_before)} x friction "
-            f"{float(friction):.4f} ({basis}) = {_fmt(currency, shift)}, rounded down to the cent and "
-            f"never more than {_fmt(currency, math.floor(_exact(cap) * new_before))}.")
+            f"{float(friction):.4f} ({basis}) = {_fmt(currency, shift)}, rounded down to a whole "
+            f"{currency} and never more than {_fmt(currency, math.floor(_exact(cap) * new_before))}.")
     by_dim = split_by_dimension(hard_after, states)
     if not scored:
         notes.append("No dimension has a score: the shift uses friction 1 and the split uses dimension weights.")
