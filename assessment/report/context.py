@@ -258,6 +258,37 @@ def _long_date(d: dt.date) -> str:
     return f"{d.day} {d.strftime('%B')} {d.year}"
 
 
+def _all_comments(inputs: ReportInputs) -> list[dict[str, Any]]:
+    """Every free-text answer, verbatim, by friction point: identical texts once, with the
+    roles that wrote them and how many times. Attributed to roles, never to people."""
+    resp, q = inputs.responses, inputs.questionnaire
+    if resp is None or not len(resp.answers):
+        return []
+    role_of = dict(zip(resp.respondents["respondent_id"], resp.respondents["role"], strict=False))
+    a = resp.answers[resp.answers["state"] == "answered"]
+    out = []
+    for d in q.dimensions:
+        text_ids = [qq.id for qq in d.questions if qq.type == "text"]
+        rows = a[a["question_id"].isin(text_ids)]
+        grouped: dict[str, dict[str, Any]] = {}
+        for rid, raw in zip(rows["respondent_id"], rows["raw"], strict=False):
+            if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+                continue
+            text = re.sub(r"\s+", " ", str(raw)).strip()
+            if not text:
+                continue
+            entry = grouped.setdefault(text.casefold(), {"text": text, "roles": set(), "n": 0})
+            role = q.role_by_id.get(str(role_of.get(rid, "")))
+            entry["roles"].add(role.label if role else "Respondent")
+            entry["n"] += 1
+        if grouped:
+            items = sorted(grouped.values(), key=lambda e: (-e["n"], e["text"].casefold()))
+            out.append({"title": d.title, "items": [
+                {"text": e["text"][:1000] + ("…" if len(e["text"]) > 1000 else ""),
+                 "roles": ", ".join(sorted(e["roles"])), "n": e["n"]} for e in items]})
+    return out
+
+
 def _comments(inputs: ReportInputs, dim_id: str, limit: int = 4) -> list[dict[str, str]]:
     """Up to ``limit`` free-text answers for this dimension, attributed to a role label only."""
     resp = inputs.responses
@@ -644,6 +675,7 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
         "plan": plan_ctx, "progress": prog,
         "appendix": {"roles": role_rows, "units": unit_rows, "traces": traces, "imports": imports,
                      "thresholds": thresholds_rows, "sensitivity": sensitivity,
+                     "comments": _all_comments(inputs),
                      "aggregation": q.aggregation},
     }
 

@@ -1,0 +1,35 @@
+"""Every comment reaches the report verbatim (Appendix E), hostile ones included, as
+literal text: not only the few quoted on the friction-point pages."""
+
+from __future__ import annotations
+
+import re
+
+from pypdf import PdfReader
+
+from assessment import init_workspace, load_questionnaire, synthesize, write_export
+from assessment.cli import cli
+
+HOSTILE = '<img src="file:///etc/hostname"> <script>alert(1)</script> {{ 7*7 }} =HYPERLINK("http://x","y")'
+
+
+def test_hostile_comment_among_many_appears_literally(tmp_path, runner):
+    q = load_questionnaire("ai-friction")
+    records = synthesize(q, 60, seed=8)
+    text_q = next(x.id for x in q.dimension_by_id["trust"].questions if x.type == "text")
+    records[17]["answers"][text_q] = HOSTILE
+    path = write_export(records, q, "wide", tmp_path / "wide.csv")
+    ws = init_workspace(tmp_path / "ws", "Literal Ltd")
+    ws.engagement_path.write_text(ws.engagement_path.read_text().replace(
+        "deployments: []",
+        "deployments:\n  - {id: m, name: Claims model, stage: production, pnl_metric: Leakage,"
+        " annual_value: 1000000, business_owner: A B, technology_owner: C D}"))
+    assert runner.invoke(cli, ["-w", str(ws.root), "import", str(path)]).exit_code == 0
+    out = tmp_path / "r.pdf"
+    result = runner.invoke(cli, ["-w", str(ws.root), "report", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(out).pages))
+    assert "Appendix E" in text
+    for part in ('<img src="file:///etc/hostname">', "<script>alert(1)</script>", "{{ 7*7 }}",
+                 '=HYPERLINK("http://x","y")'):
+        assert part in text, part
