@@ -221,8 +221,8 @@ class Questionnaire(_Model):
         return found or self.levels[0]
 
     def to_dict(self) -> dict[str, Any]:
-        """The questionnaire as plain data, contract keys included (for JSON/YAML output)."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """The questionnaire as plain data, every contract key present (null where unset)."""
+        return self.model_dump(mode="json")
 
 
 # -- loading -------------------------------------------------------------------------

@@ -178,3 +178,12 @@ def test_markdown_and_yaml_show(runner, worked_yaml):
     assert yaml.safe_load(result.output)["id"] == "worked-example"
     result = runner.invoke(cli, ["questionnaire", "show", str(worked_yaml)])
     assert "## Governance" in result.output
+
+
+def test_show_yaml_round_trips_through_the_validator(runner, tmp_path):
+    result = runner.invoke(cli, ["questionnaire", "show", "ai-friction", "--format", "yaml"])
+    path = write(tmp_path, result.output, "copy.yaml")
+    assert load_questionnaire(path) == load_questionnaire("ai-friction")
+    question = json.loads(runner.invoke(cli, ["questionnaire", "show", "ai-friction", "--format", "json"])
+                          .output)["dimensions"][0]["questions"][0]
+    assert {"id", "text", "type", "scale", "weight", "reverse", "roles"} <= set(question)  # null where unset
