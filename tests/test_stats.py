@@ -604,3 +604,14 @@ def test_memory_blocks_do_not_change_the_interval(monkeypatch: pytest.MonkeyPatc
     assert blocked.dim_high == pytest.approx(single.dim_high, abs=1e-9)
     assert blocked.overall_low == pytest.approx(single.overall_low, abs=1e-9)
     assert bootstrap_mean_ci(scores[:, 0], n_resamples=500) == pytest.approx(single_mean, abs=1e-9)
+
+
+def test_f_quantile_matches_scipy_over_the_feldt_range() -> None:
+    from scipy.stats import f
+
+    from assessment.stats import f_quantile
+
+    for df1 in (1, 2, 6, 13, 62, 389):
+        for df2 in (df1, 4 * df1, 7 * df1, 9000):
+            for p in (0.025, 0.5, 0.975):
+                assert f_quantile(p, df1, df2) == pytest.approx(f.ppf(p, df1, df2), rel=1e-9)
