@@ -385,3 +385,36 @@ def load_workspace_responses(workspace: Workspace, round: str | None = None,
     with open_store(workspace.store_path) as store:
         return store.load_responses(round=round, unit=unit)
 
+
+def responses_summary(workspace: Workspace, round: str | None = None) -> dict[str, Any]:
+    """Who has answered in a round: counts by role (roles nobody answered for are
+    ``missing``) and by business unit, quality flags, every respondent, the import log."""
+    q = workspace.questionnaire
+    if not workspace.store_path.exists():
+        responses, rnd, imports = load_workspace_responses(workspace), round or DEFAULT_ROUND, []
+    else:
+        with open_store(workspace.store_path) as store:
+            rnd = store.resolve_round(round)
+            responses, imports = store.load_responses(round=rnd), store.imports(rnd)
+    people = responses.respondents
+    per_role = {r.id: 0 for r in q.roles}
+    for role in people["role"]:
+        per_role[role] = per_role.get(role, 0) + 1
+    per_unit: dict[str, int] = {}
+    for unit in people["unit"]:
+        key = unit if isinstance(unit, str) and unit else "(no unit)"
+        per_unit[key] = per_unit.get(key, 0) + 1
+    listed = [{"id": rid, "role": role, "unit": unit if isinstance(unit, str) and unit else None,
+               "source_file": src, "source_row": None if row is None or row != row else int(row),
+               "flags": [f for f in (flags or "").split(",") if f]}
+              for rid, role, unit, src, row, flags in zip(
+                  people["respondent_id"], people["role"], people["unit"],
+                  people.get("source_file", [None] * len(people)), people.get("source_row", [None] * len(people)),
+                  people.get("flags", [""] * len(people)), strict=True)]
+    return {"round": rnd, "respondents": len(people),
+            "roles": [{"role": rid, "label": q.role_by_id[rid].label if rid in q.role_by_id else rid,
+                       "respondents": n, "missing": n == 0} for rid, n in per_role.items()],
+            "units": [{"unit": u, "respondents": n} for u, n in sorted(per_unit.items())],
+            "flagged": sum(1 for p in listed if p["flags"]),
+            "list": listed, "imports": imports}
+

@@ -415,3 +415,23 @@ def test_straight_lining_across_dimensions_counts_as_one_block(q):
     answers = tidy({"flat": {f"Q{d}{i}": 2 for d in (1, 2) for i in range(1, 4)},
                     "fine": {f"Q{d}{i}": 2 if (d, i) != (2, 3) else 3 for d in (1, 2) for i in range(1, 4)}})
     assert quality.straight_liners(answers, two_dims) == {"flat"}
+
+
+def test_responses_list_shows_every_respondent_for_removal(tmp_path, runner):
+    import json as _json
+
+    from assessment import init_workspace, load_questionnaire, synthesize, write_export
+    from assessment.cli import cli
+
+    q = load_questionnaire("ai-friction")
+    ws = init_workspace(tmp_path / "ws", "Listing Ltd")
+    write_export(synthesize(q, 12, seed=4), q, "wide", tmp_path / "w.csv")
+    assert runner.invoke(cli, ["-w", str(ws.root), "import", str(tmp_path / "w.csv")]).exit_code == 0
+    data = _json.loads(runner.invoke(cli, ["-w", str(ws.root), "responses", "--json"]).output)
+    assert data["respondents"] == 12 and len(data["list"]) == 12
+    first = data["list"][0]["id"]
+    listing = runner.invoke(cli, ["-w", str(ws.root), "responses", "--list"]).output
+    assert first in listing and "w.csv:" in listing
+    assert runner.invoke(cli, ["-w", str(ws.root), "responses", "remove", first]).exit_code == 0
+    data = _json.loads(runner.invoke(cli, ["-w", str(ws.root), "responses", "--json"]).output)
+    assert data["respondents"] == 11 and first not in {p["id"] for p in data["list"]}

@@ -74,24 +74,12 @@ def import_(ctx: click.Context, files: tuple[Path, ...], source: str, mapping: P
         raise exc
 
 
-def _coverage(questionnaire, respondents) -> dict:
-    roles = {r.id: 0 for r in questionnaire.roles}
-    for role in respondents["role"]:
-        roles[role] = roles.get(role, 0) + 1
-    units: dict[str, int] = {}
-    for unit in respondents["unit"]:
-        key = unit if isinstance(unit, str) and unit else "(no unit)"
-        units[key] = units.get(key, 0) + 1
-    return {"roles": [{"role": rid, "label": questionnaire.role_by_id[rid].label if rid in questionnaire.role_by_id
-                       else rid, "respondents": n, "missing": n == 0} for rid, n in roles.items()],
-            "units": [{"unit": u, "respondents": n} for u, n in sorted(units.items())]}
-
-
 @cli.group(invoke_without_command=True)
 @click.option("--round", "round_", default=None, help="Which round (default: the current round).")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--list", "show_list", is_flag=True, help="Also list every respondent (id, role, unit, source, flags).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (always includes the respondent list).")
 @click.pass_context
-def responses(ctx: click.Context, round_: str | None, as_json: bool) -> None:
+def responses(ctx: click.Context, round_: str | None, show_list: bool, as_json: bool) -> None:
     """Who has answered: respondents by role and unit, missing roles, and the import log.
 
     `assess responses remove ID...` removes respondents.
@@ -99,20 +87,9 @@ def responses(ctx: click.Context, round_: str | None, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         ctx.obj["round"] = round_
         return
-    from ..store import open_store
+    from ..store import responses_summary
 
-    ws = workspace_from(ctx)
-    q = ws.questionnaire
-    if not ws.store_path.exists():
-        data = {"round": round_ or "baseline", "respondents": 0, **_coverage(q, {"role": [], "unit": []}),
-                "flagged": 0, "imports": []}
-    else:
-        with open_store(ws.store_path) as store:
-            rnd = store.resolve_round(round_)
-            r = store.load_responses(round=rnd)
-            data = {"round": rnd, "respondents": len(r), **_coverage(q, r.respondents),
-                    "flagged": int((r.respondents["flags"] != "").sum()) if len(r) else 0,
-                    "imports": store.imports(rnd)}
+    data = responses_summary(workspace_from(ctx), round_)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -125,6 +102,12 @@ def responses(ctx: click.Context, round_: str | None, as_json: bool) -> None:
         click.echo("By business unit:")
         for row in data["units"]:
             click.echo(f"  {row['unit']:<32} {row['respondents']:>5}")
+    if show_list:
+        click.echo("Respondents:")
+        for p in data["list"]:
+            where = f"{p['source_file']}:{p['source_row']}" if p["source_file"] else ""
+            click.echo(f"  {p['id']:<24} {p['role']:<10} {p['unit'] or '(no unit)':<24} {where}"
+                       + (f"  [{', '.join(p['flags'])}]" if p["flags"] else ""))
     click.echo("Imports:" if data["imports"] else "Imports: none yet (assess import FILE...)")
     for imp in data["imports"]:
         c = imp["counts"] or {}
@@ -145,7 +128,7 @@ def responses(ctx: click.Context, round_: str | None, as_json: bool) -> None:
 @click.option("--round", "round_", default=None, help="Which round (default: the current round).")
 @click.pass_context
 def remove(ctx: click.Context, ids: tuple[str, ...], round_: str | None) -> None:
-    """Remove respondents by ID (as shown by `assess responses --json` or the results workbook).
+    """Remove respondents by ID (as listed by `assess responses --list`).
 
     All or nothing: if any ID is unknown, nothing is removed.
     """
