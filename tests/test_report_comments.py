@@ -33,3 +33,16 @@ def test_hostile_comment_among_many_appears_literally(tmp_path, runner):
     for part in ('<img src="file:///etc/hostname">', "<script>alert(1)</script>", "{{ 7*7 }}",
                  '=HYPERLINK("http://x","y")'):
         assert part in text, part
+
+
+def test_report_without_deployments_is_a_marked_draft_without_empty_plan_pages(tmp_path, runner):
+    q = load_questionnaire("ai-friction")
+    path = write_export(synthesize(q, 30, seed=9), q, "wide", tmp_path / "wide.csv")
+    ws = init_workspace(tmp_path / "ws", "Draft Ltd")  # no deployments listed yet
+    assert runner.invoke(cli, ["-w", str(ws.root), "import", str(path)]).exit_code == 0
+    out = tmp_path / "draft.pdf"
+    result = runner.invoke(cli, ["-w", str(ws.root), "report", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(out).pages))
+    assert "DRAFT" in text and "No deployment is eligible for hardening yet" in text
+    assert "Actions, owners and KPIs" not in text and "Three 30-day phases" not in text
