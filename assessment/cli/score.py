@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 import click
 
+from ..fileio import dump_json
 from . import cli, workspace_from
 
 
@@ -31,10 +31,6 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int] | None = N
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(headers), rule, *[line(r) for r in rows]])
-
-
-def _dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def _csv(headers: list[str], rows: list[list[Any]]) -> str:
@@ -121,7 +117,7 @@ def _explain_output(frame: Any, fmt: str) -> str:
                 "items": frame.to_dict(orient="records"), "roles": roles.to_dict(orient="records")}
         from ..scoring import _clean
 
-        return _dump_json(_clean(data))
+        return dump_json(_clean(data))
     if fmt == "csv":
         return frame.to_csv(index=False).rstrip("\n")
     headers = ["Question", "Weight", "Rev", "Asked", "n", "N/A", "Blank", "Answers (value: count)", "Raw mean",
@@ -154,7 +150,7 @@ def _nan_none(value: Any) -> float | None:
 def _compare_output(data: dict[str, Any], fmt: str) -> str:
     a, b = data["rounds"]
     if fmt == "json":
-        return _dump_json(data)
+        return dump_json(data)
     entries = [("overall", "Overall", data["overall"])] + [(d["id"], d["title"], d) for d in data["dimensions"]]
     if fmt == "csv":
         headers = ["dimension", a, b, "change", "ci_low", "ci_high", "significant"]
@@ -253,7 +249,7 @@ def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_
                              sensitivity=sensitivity)
     data = result.to_dict()
     if fmt == "json":
-        click.echo(_dump_json(data))
+        click.echo(dump_json(data))
     elif fmt == "csv":
         click.echo(_score_csv(data))
     else:

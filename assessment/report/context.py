@@ -550,7 +550,7 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
                              f"(effect size {g['g']}).")
 
     # -- plan -------------------------------------------------------------------------
-    plan_ctx = _plan_context(inputs, plan, currency, dims, flagged_gaps, small_roles, th, rdate, accent)
+    plan_ctx = _plan_context(inputs, plan, currency, dims, flagged_gaps, small_roles, rdate, accent)
 
     # -- executive summary -------------------------------------------------------------
     ov = scores.get("overall") or {}
@@ -753,7 +753,7 @@ def _plan_tracking(saved: Any, rows: Mapping[str, dict], q: Any) -> tuple[list[d
 
 
 def _plan_context(inputs: ReportInputs, plan: Mapping, currency: str, dims: list[dict], flagged_gaps: list[dict],
-                  small_roles: list[str], th: Mapping, rdate: dt.date, accent: str) -> dict[str, Any]:
+                  small_roles: list[str], rdate: dt.date, accent: str) -> dict[str, Any]:
     eng = inputs.engagement
     dim_title = {d["id"]: d["title"] for d in dims}
     t = plan.get("target") or None
