@@ -58,8 +58,6 @@ _EXPORTS = {
     "Plan": "planning",
     "build_plan": "planning",
     "compare_scenarios": "planning",
-    "synthesize": "synth",
-    "write_export": "exports",
     "run_demo": "demo",
     "DemoResult": "demo",
 }

@@ -22,8 +22,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -45,9 +43,6 @@ if TYPE_CHECKING:
 IMPORTED, REFUSED, UNCHANGED, DRY_RUN = "imported", "refused", "unchanged", "dry-run"
 POLICY = ("each file is imported in its own transaction: a file with unreadable answers or conflicts "
           "is refused before anything of it is written; files already imported stay as they are")
-# Test-only: a path; the import writes it and sleeps inside its transaction, so a test
-# can kill the process there and check that the store is unchanged.
-PAUSE_HOOK_ENV = "ASSESS_TEST_PAUSE_IN_IMPORT"
 
 SKIP_UNREADABLE_ROLE = "unreadable role"
 SKIP_DUPLICATE_IN_FILE = "duplicate submission in file"
@@ -462,10 +457,6 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
             zip(ans["source_row"].map(pk_of).tolist(), ans["question_id"].astype("str").tolist(), _obj(ans["raw"]),
                 _obj(ans["value"]), ans["state"].astype("str").tolist(), strict=True))
         report.import_id = import_id
-        pause = os.environ.get(PAUSE_HOOK_ENV)
-        if pause:
-            Path(pause).write_text("in transaction", encoding="utf-8")
-            time.sleep(120)
         if dry_run:
             report.status = DRY_RUN
             report.import_id = None

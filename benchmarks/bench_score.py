@@ -25,14 +25,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
 
 def build_workspace(root: Path, n: int) -> Path:
     """A workspace with ``n`` synthetic respondents imported through the store."""
+    from support.synth import synthesize
+
     from assessment.collect import import_responses
     from assessment.engagement import init_workspace
     from assessment.questionnaire import load_questionnaire
-    from assessment.synth import synthesize
 
     q = load_questionnaire("ai-friction")
     ws = init_workspace(root / "bench", "Benchmark Corp", questionnaire="ai-friction")

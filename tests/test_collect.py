@@ -16,7 +16,7 @@ import pytest
 from test_store import FakeProblem, make_parsed, person
 
 from assessment import quality
-from assessment.collect import PAUSE_HOOK_ENV, import_parsed
+from assessment.collect import import_parsed
 from assessment.questionnaire import load_questionnaire, parse_questionnaire
 from assessment.store import open_store
 
@@ -239,6 +239,7 @@ def test_killed_import_leaves_store_as_before(tmp_path, q):
     marker = tmp_path / "in-transaction"
     script = textwrap.dedent(f"""
         import sys
+        import time
         sys.path.insert(0, {str(TESTS)!r})
         from pathlib import Path
         from test_store import make_parsed, person
@@ -247,11 +248,19 @@ def test_killed_import_leaves_store_as_before(tmp_path, q):
         from assessment.store import open_store
         q = load_questionnaire({str(DATA / 'worked.yaml')!r})
         rows = [person(r, role="ds", agree="Disagree", key=f"K{{r}}") for r in range(2, 300)]
+        marker = Path({str(marker)!r})
+
+        def pause_in_transaction(statement):
+            # a real SQLite hook, not production code: stop once answers are being written
+            if statement.startswith("INSERT INTO answers") and not marker.exists():
+                marker.write_text("in transaction", encoding="utf-8")
+                time.sleep(120)
+
         with open_store({str(store_path)!r}) as store:
+            store.conn.set_trace_callback(pause_in_transaction)
             import_parsed(store, make_parsed(Path({str(tmp_path / 'second.csv')!r}), rows, q), q)
     """)
-    env = {**os.environ, PAUSE_HOOK_ENV: str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+    proc = subprocess.Popen([sys.executable, "-c", script])
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
@@ -420,7 +429,10 @@ def test_straight_lining_across_dimensions_counts_as_one_block(q):
 def test_responses_list_shows_every_respondent_for_removal(tmp_path, runner):
     import json as _json
 
-    from assessment import init_workspace, load_questionnaire, synthesize, write_export
+    from support.exports import write_export
+    from support.synth import synthesize
+
+    from assessment import init_workspace, load_questionnaire
     from assessment.cli import cli
 
     q = load_questionnaire("ai-friction")

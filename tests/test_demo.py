@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support.demo_samples import write_demo_samples
 
 from assessment.cli import cli
-from assessment.demo import DEMO_MARKER, SAMPLE_FILES, samples_dir, write_demo_samples
+from assessment.demo import DEMO_MARKER, SAMPLE_FILES, samples_dir
 from assessment.engagement import load_engagement, open_workspace
 from assessment.store import load_workspace_responses
 
@@ -29,7 +30,7 @@ def test_demo_builds_a_complete_workspace(demo_run):
     ws = open_workspace(out)
     assert ws.engagement.client == CLIENT
     assert "demonstration" in ws.engagement.title
-    for name, _layout, _part in SAMPLE_FILES:
+    for name in SAMPLE_FILES:
         assert (out / "returns" / name).is_file()
         assert f"Imported returns/{name}" in result.output
 
@@ -38,7 +39,7 @@ def test_demo_builds_a_complete_workspace(demo_run):
     assert 60 <= len(people) <= 120
     assert set(people["role"]) == {r.id for r in ws.questionnaire.roles}
     assert people["unit"].nunique() == 3
-    assert set(people["source_file"].map(lambda p: Path(p).name)) == {f[0] for f in SAMPLE_FILES}
+    assert set(people["source_file"].map(lambda p: Path(p).name)) == set(SAMPLE_FILES)
     # The planted quality problems are found: two straight-liners, and the speeder (who
     # answered in the SurveyMonkey file, which records start and end times).
     assert people["flags"].str.contains("straight-lining").sum() >= 2

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.exports import LAYOUTS, SUFFIX, answer_text, write_export
+from support.synth import synthesize
 
 from assessment.engagement import init_workspace
-from assessment.exports import LAYOUTS, SUFFIX, answer_text, write_export
 from assessment.quality import MIN_BLOCK_ITEMS
 from assessment.questionnaire import load_questionnaire
 from assessment.responses import Responses, from_records
-from assessment.synth import synthesize
 
 collect = pytest.importorskip("assessment.collect")
 scoring = pytest.importorskip("assessment.scoring")

@@ -9,8 +9,10 @@ import json
 import random
 
 import pytest
+from support.exports import write_export
+from support.synth import synthesize
 
-from assessment import init_workspace, load_questionnaire, synthesize, write_export
+from assessment import init_workspace, load_questionnaire
 from assessment.cli import cli
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 from pypdf import PdfReader
+from support.exports import write_export
+from support.synth import synthesize
 
-from assessment import init_workspace, load_questionnaire, synthesize, write_export
+from assessment import init_workspace, load_questionnaire
 from assessment.cli import cli
 
 HOSTILE = '<img src="file:///etc/hostname"> <script>alert(1)</script> {{ 7*7 }} =HYPERLINK("http://x","y")'

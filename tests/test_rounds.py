@@ -8,8 +8,10 @@ import json
 
 import pytest
 from pypdf import PdfReader
+from support.exports import write_export
+from support.synth import synthesize
 
-from assessment import init_workspace, load_questionnaire, synthesize, write_export
+from assessment import init_workspace, load_questionnaire
 from assessment.cli import cli
 
 IMPROVED, UNCHANGED = "monitoring", "legacy"

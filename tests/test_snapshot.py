@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+from support.exports import write_export
+from support.synth import synthesize
 
-from assessment import import_responses, init_workspace, load_questionnaire, synthesize, write_export
+from assessment import import_responses, init_workspace, load_questionnaire
 from assessment.store import open_store
 
 

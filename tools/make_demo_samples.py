@@ -4,9 +4,8 @@ Run from the repository root after changing the synthetic data or the writers::
 
     python tools/make_demo_samples.py
 
-It writes ``engagement.yaml`` (a fictional insurer, its budget and six AI
-deployments) and the answers of 90 synthetic respondents as two survey-tool
-exports, so ``assess demo`` exercises the real importers: 45 in a Google Forms
+It writes the answers of 90 synthetic respondents as two survey-tool exports
+(``engagement.yaml`` beside them is hand-written), so ``assess demo`` exercises the real importers: 45 in a Google Forms
 (Sheets) CSV and 45 in a SurveyMonkey workbook. The output is deterministic
 (fixed seed); commit the regenerated files.
 """
@@ -18,8 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from assessment.demo import write_demo_samples  # noqa: E402
+from support.demo_samples import write_demo_samples  # noqa: E402
 
 
 def main() -> None:

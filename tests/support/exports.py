@@ -11,7 +11,7 @@ rows, metadata columns, grid headers, value coding, encodings, line endings),
 including the rows the importers must *not* keep: Qualtrics preview and
 unfinished responses, LimeSurvey incomplete responses.
 
-Records are in the shape produced by :func:`assessment.synth.synthesize`
+Records are in the shape produced by :func:`support.synth.synthesize`
 (``id, role, unit, email, first_name, last_name, started, submitted, answers``);
 only ``id``, ``role`` and ``answers`` are required.
 """
@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .questionnaire import Question, Questionnaire
+from assessment.questionnaire import Question, Questionnaire
 
 LAYOUTS = ("template", "wide", "google-forms", "microsoft-forms", "surveymonkey", "qualtrics", "limesurvey",
            "typeform")
@@ -184,7 +184,7 @@ def _template(records: Sequence[Record], q: Questionnaire, path: Path) -> None:
 
     qs = list(q.questions.values())
     try:
-        from .template import write_survey_workbook
+        from assessment.template import write_survey_workbook
     except ImportError:
         write_survey_workbook = None
     if write_survey_workbook is not None:

@@ -11,7 +11,7 @@ so a test or a benchmark gets the same respondents on every machine.
 
 The output is the plain-record shape of :func:`assessment.responses.from_records`
 (plus a few extra keys the exporters use), so it can be scored directly or
-written in any survey tool's layout by :mod:`assessment.exports`.
+written in any survey tool's layout by :mod:`support.exports`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .questionnaire import LEADERSHIP, Question, Questionnaire
+from assessment.questionnaire import LEADERSHIP, Question, Questionnaire
 
 DEFAULT_UNITS = ("Retail Banking", "Commercial Lending", "Group Operations")
 
