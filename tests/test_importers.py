@@ -557,6 +557,7 @@ def _values(parsed, row: int) -> dict[str, float]:
     return dict(zip(a["question_id"], a["value"], strict=True))
 
 
+@pytest.mark.shared
 def test_sample_surveymonkey_csv_resaved_by_excel(shared_dir):
     p = _sample(shared_dir, "surveymonkey/fake_sm_pre.csv", "sm_research", "sm_research")
     assert p.source == "surveymonkey" and p.problems == [] and p.unmapped_columns == []
@@ -570,6 +571,7 @@ def test_sample_surveymonkey_csv_resaved_by_excel(shared_dir):
     assert len(p.answers) == 4 * 15 and (p.answers["state"] == "answered").all()
 
 
+@pytest.mark.shared
 def test_sample_surveymonkey_xlsx(shared_dir):
     p = _sample(shared_dir, "surveymonkey/fake_sm_post_excel.xlsx", "sm_research", "sm_research")
     assert p.source == "surveymonkey" and p.problems == [] and p.unmapped_columns == []
@@ -586,6 +588,7 @@ def test_sample_surveymonkey_xlsx(shared_dir):
     ("qualtrics/Single_Answer_Matrix_Questions (Insights).csv", "qualtrics_matrix_insights", 4),
     ("qualtrics/Single_Answer_Matrix_Questions (legacy).csv", "qualtrics_matrix_legacy", 3),
 ])
+@pytest.mark.shared
 def test_sample_qualtrics_matrix(shared_dir, rel, mapping, first_row):
     p = _sample(shared_dir, rel, "qualtrics_matrix", mapping)
     assert p.source == "qualtrics"
@@ -601,6 +604,7 @@ def test_sample_qualtrics_matrix(shared_dir, rel, mapping, first_row):
     assert [v[q] for q in ("BTH-1", "BTH-2", "BTH-3")] == [1, 2, 3]
 
 
+@pytest.mark.shared
 def test_sample_qualtrics_insights_and_legacy_agree(shared_dir):
     folder = "qualtrics/Single_Answer_Matrix_Questions"
     a = _sample(shared_dir, f"{folder} (Insights).csv", "qualtrics_matrix", "qualtrics_matrix_insights",
@@ -611,6 +615,7 @@ def test_sample_qualtrics_insights_and_legacy_agree(shared_dir):
     assert a.answers[cols].reset_index(drop=True).equals(b.answers[cols].reset_index(drop=True))
 
 
+@pytest.mark.shared
 def test_sample_qualtrics_multi_select(shared_dir):
     p = _sample(shared_dir, "qualtrics/Multiple_Answer_MC_Questions (Insights).csv", "qualtrics_multi",
                 "qualtrics_multi")
@@ -624,6 +629,7 @@ def test_sample_qualtrics_multi_select(shared_dir):
 
 @pytest.mark.parametrize(("rel", "row", "duration"), [
     ("qualtrics/qualtRics_sample.csv", 4, 38.0), ("qualtrics/qualtRics_sample_legacy.csv", 3, 39.0)])
+@pytest.mark.shared
 def test_sample_qualtrics_basic(shared_dir, rel, row, duration):
     p = _sample(shared_dir, rel, "qualtrics_basic", "qualtrics_basic")
     assert p.source == "qualtrics" and p.problems == [] and p.skipped == {} and p.unmapped_columns == []
@@ -634,6 +640,7 @@ def test_sample_qualtrics_basic(shared_dir, rel, row, duration):
     assert a.loc["MC-1", "value"] == 2 and a.loc["TXT-1", "raw"] == "Hello World!"
 
 
+@pytest.mark.shared
 def test_sample_google_forms_rating(shared_dir):
     p = _sample(shared_dir, "google_forms/rating-options-survey.csv", "gf_rating", "gf_rating")
     assert p.source == "google-forms" and p.problems == [] and len(p.respondents) == 3
@@ -646,6 +653,7 @@ def test_sample_google_forms_rating(shared_dir):
     assert list(note["state"]) == ["blank", "answered", "blank"]
 
 
+@pytest.mark.shared
 def test_sample_google_sheets_hotdog(shared_dir):
     p = _sample(shared_dir, "google_forms/hot_dog_survey_spring25.xlsx - Form Responses 1.csv",
                 "gf_hotdog", "gf_hotdog")
@@ -662,6 +670,7 @@ def test_sample_google_sheets_hotdog(shared_dir):
                                   "You preferred to self-describe for gender; please, share your identity below"]
 
 
+@pytest.mark.shared
 def test_every_sample_file_has_a_mapping(shared_dir):
     """A new sample dropped into ../shared/samples must come with a mapping here."""
     covered = {"fake_sm_pre.csv", "fake_sm_post_excel.xlsx", "Single_Answer_Matrix_Questions (Insights).csv",
