@@ -19,11 +19,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import resources
 from .engagement import ENGAGEMENT_FILE, Workspace
 from .errors import EngagementError
+
+if TYPE_CHECKING:
+    from .planning import Plan
+    from .scoring import ScoreResult
 
 DEMO_MARKER = ".assess-demo"
 DEFAULT_OUT = "assess-demo"
@@ -45,8 +49,8 @@ class DemoResult:
     skipped: int = 0
     roles: dict[str, int] = field(default_factory=dict)
     units: dict[str, int] = field(default_factory=dict)
-    scores: dict[str, Any] | None = None
-    plan: dict[str, Any] | None = None
+    scores: ScoreResult | None = None
+    plan: Plan | None = None
     pdf: Path | None = None
     xlsx: Path | None = None
     steps: list[str] = field(default_factory=list)
@@ -117,14 +121,19 @@ def run_demo(out_dir: str | Path = DEFAULT_OUT, *, progress: Callable[[str], Non
 
     # The report's own loader scores and plans the workspace; the demo reports from the same numbers.
     inputs = report_inputs_from_workspace(ws)
-    result.scores, result.plan = inputs.scores, inputs.plan or {}
-    overall = result.scores["overall"]
-    weakest = min(result.scores["dimensions"], key=lambda d: d.get("score") if d.get("score") is not None else 101)
-    say(f"Scored: overall {overall.get('score', 0):.0f}/100 (level {overall.get('level')} {overall.get('level_name') or ''})"
-        .replace(" )", ")") + f"; lowest friction point: {weakest.get('title', weakest['id'])}")
-    shift = result.plan["budget"]["shift"]
-    say(f"Planned: harden {result.plan['target']['name']}, moving {ws.engagement.currency} {shift:,.0f} from new "
-        f"models; {len(result.plan['actions'])} actions over 90 days")
+    result.scores, result.plan = inputs.scores, inputs.plan
+    overall = result.scores.overall
+    scored = [d for d in result.scores.dimensions if d["score"] is not None]
+    line = f"Scored: overall {overall['score']:.0f}/100" if overall["score"] is not None else "Scored"
+    if overall["level"] is not None:
+        line += f" (level {overall['level']} {overall['level_name']})"
+    if scored:
+        line += f"; lowest friction point: {min(scored, key=lambda d: d['score'])['title']}"
+    say(line)
+    if result.plan is not None:
+        shift = result.plan.budget["shift"]
+        say(f"Planned: harden {result.plan.target['name']}, moving {ws.engagement.currency} {shift:,.0f} from new "
+            f"models; {len(result.plan.actions)} actions over 90 days")
     result.pdf = Path(render_pdf(inputs, ws.reports_dir / REPORT_PDF))
     say(f"Wrote the PDF report {result.pdf}")
     result.xlsx = Path(write_results_workbook(inputs, ws.reports_dir / RESULTS_XLSX))

@@ -6,8 +6,9 @@ every number ("how did you get 86,000?") and tests need no scoring run:
 
 * the questionnaire (dimension weights, roles, the ``actions`` library),
 * the engagement (currency, budget split, deployments),
-* the scores as plain data, i.e. ``ScoreResult.to_dict()``:
-  ``{"dimensions": [{"id", "score", "level", ...}], ...}`` with scores 0-100 or None.
+* the scores: a :class:`~assessment.scoring.ScoreResult`, or its JSON shape
+  (``{"dimensions": [{"id", "score", "level", ...}], ...}``, scores 0-100 or None)
+  as ``assess score --format json`` writes it.
 
 Money is computed in integer cents with exact fractions (inputs are read through
 their decimal ``repr``, so ``0.3`` is 3/10, not 0.2999...). That is what makes the
@@ -42,13 +43,17 @@ The rules, in the order they are applied:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engagement import Deployment, Engagement
 from .errors import PlanError
 from .questionnaire import LEADERSHIP, Action, Questionnaire
+
+if TYPE_CHECKING:
+    from .scoring import ScoreResult
 
 ENGAGEMENT_FILE = "engagement.yaml"
 ELIGIBLE_STAGES = ("production", "staging")
@@ -103,7 +108,8 @@ class PlannedAction:
     end_day: int
     effort_days: int
     owners: tuple[dict[str, str], ...]
-    kpi: str
+    kpi: str  # the library's KPI for the action
+    measured_on: str  # where it is measured: the target deployment's P&L metric
     cost_cents: int
     after: tuple[str, ...]
     tags: tuple[str, ...]
@@ -118,9 +124,49 @@ class PlannedAction:
             "id": self.id, "title": self.title, "description": self.description,
             "dimension": self.dimension, "phase": self.phase, "library_phase": self.library_phase,
             "start_day": self.start_day, "end_day": self.end_day, "effort_days": self.effort_days,
-            "owners": [dict(o) for o in self.owners], "kpi": self.kpi, "cost": self.cost,
+            "owners": [dict(o) for o in self.owners], "kpi": f"{self.kpi}, measured on {self.measured_on}",
+            "action_kpi": self.kpi, "measured_on": self.measured_on, "cost": self.cost,
             "after": list(self.after), "tags": list(self.tags), "pulled_in_by": self.pulled_in_by,
         }
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A 30-day checkpoint: the actions that finish in its window and what proves them."""
+
+    day: int
+    previous_day: int
+    actions: tuple[str, ...]  # ids of the funded actions that end in (previous_day, day]
+    delivered: tuple[str, ...]  # their titles
+    measures: tuple[str, ...]  # their KPIs, as the action library words them
+    measured_on: str  # where those KPIs are measured: the target's P&L metric
+    pnl_measure: str  # the target's P&L metric against its day-0 value
+    reassessment: str | None = None  # the questionnaire re-run at the last milestone
+
+    @property
+    def outcome(self) -> str:
+        """The milestone in one sentence (the JSON's ``outcome``)."""
+        text = (f"In place: {'; '.join(self.delivered)}." if self.delivered else
+                f"No funded action finishes between day {self.previous_day + 1} and day {self.day}.")
+        if self.reassessment:
+            text += (f" Re-assessment with the same questionnaire ({self.reassessment}) to show whether the "
+                     "friction scores moved.")
+        return text
+
+    @property
+    def measure(self) -> str:
+        """How the milestone is checked, in one line (the JSON's ``measure``)."""
+        parts = [f"{k}, measured on {self.measured_on}" for k in self.measures] or [self.pnl_measure]
+        if self.reassessment:
+            parts.append("dimension scores of the re-assessment against this plan's baseline")
+            if self.measures:
+                parts.append(self.pnl_measure)
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"day": self.day, "outcome": self.outcome, "measure": self.measure, "actions": list(self.actions),
+                "delivered": list(self.delivered), "measures": list(self.measures),
+                "measured_on": self.measured_on, "pnl_measure": self.pnl_measure, "reassessment": self.reassessment}
 
 
 @dataclass(frozen=True)
@@ -136,7 +182,7 @@ class Plan:
     pause_detail: dict[str, Any]
     actions: tuple[PlannedAction, ...]
     unfunded: tuple[dict[str, str], ...]
-    milestones: tuple[dict[str, Any], ...]
+    milestones: tuple[Milestone, ...]
     baseline: tuple[dict[str, Any], ...]
     notes: tuple[str, ...] = field(default=())
 
@@ -157,7 +203,7 @@ class Plan:
             "actions": [a.to_dict() for a in self.actions],
             "total_cost": self.total_cost,
             "unfunded": [dict(u) for u in self.unfunded],
-            "milestones": [dict(m) for m in self.milestones],
+            "milestones": [m.to_dict() for m in self.milestones],
             "baseline": [dict(b) for b in self.baseline],
             "notes": list(self.notes),
         }
@@ -177,12 +223,19 @@ class _DimState:
     order: int
 
 
-def _dimension_states(questionnaire: Questionnaire, scores: dict[str, Any]) -> list[_DimState]:
-    """Per questionnaire dimension: its score and level from the score dict (None if unscored)."""
-    if not isinstance(scores, dict):
-        raise PlanError("scores must be the plain dict of ScoreResult.to_dict()")
+def _score_rows(scores: Any) -> list[Any]:
+    """The per-dimension rows of a ScoreResult or of its JSON shape."""
+    if isinstance(scores, Mapping):
+        return list(scores.get("dimensions") or [])
+    if hasattr(scores, "dimensions"):
+        return list(scores.dimensions)
+    raise PlanError("scores must be a ScoreResult or the JSON that `assess score --format json` writes")
+
+
+def _dimension_states(questionnaire: Questionnaire, scores: Any) -> list[_DimState]:
+    """Per questionnaire dimension: its score and level (None if unscored)."""
     rows = {}
-    for row in scores.get("dimensions") or []:
+    for row in _score_rows(scores):
         if isinstance(row, dict) and row.get("id") is not None:
             rows[str(row["id"])] = row
     states = []
@@ -467,25 +520,18 @@ def _pause(engagement: Engagement, shift_cents: int, currency: str) -> tuple[lis
 # -- rule 8: milestones -------------------------------------------------------------------
 
 
-def _milestones(actions: list[PlannedAction], target: Deployment, questionnaire: Questionnaire) -> list[dict[str, Any]]:
+def _milestones(actions: list[PlannedAction], target: Deployment, questionnaire: Questionnaire) -> list[Milestone]:
     out = []
     prev = 0
+    pnl = f"{target.pnl_metric} of {target.name} against its day-0 value"
     for day in MILESTONE_DAYS:
         done = [a for a in actions if prev < a.end_day <= day]
-        pnl = f"{target.pnl_metric} of {target.name} against its day-0 value"
-        if done:
-            outcome = "In place: {}.".format("; ".join(a.title for a in done))
-            measure = "; ".join(a.kpi for a in done)
-        else:
-            outcome = f"No funded action finishes between day {prev + 1} and day {day}."
-            measure = pnl
-        if day == MILESTONE_DAYS[-1]:
-            outcome += (f" Re-assessment with the same questionnaire ({questionnaire.id} version "
-                        f"{questionnaire.version}) to show whether the friction scores moved.")
-            measure += "; dimension scores of the re-assessment against this plan's baseline"
-            if done:
-                measure += f"; {pnl}"
-        out.append({"day": day, "outcome": outcome, "measure": measure, "actions": [a.id for a in done]})
+        last = day == MILESTONE_DAYS[-1]
+        out.append(Milestone(day=day, previous_day=prev, actions=tuple(a.id for a in done),
+                             delivered=tuple(a.title for a in done),
+                             measures=tuple(a.kpi for a in done), measured_on=f"{target.name}'s {target.pnl_metric}",
+                             pnl_measure=pnl,
+                             reassessment=f"{questionnaire.id} version {questionnaire.version}" if last else None))
         prev = day
     return out
 
@@ -493,11 +539,11 @@ def _milestones(actions: list[PlannedAction], target: Deployment, questionnaire:
 # -- the plan ----------------------------------------------------------------------------
 
 
-def build_plan(questionnaire: Questionnaire, engagement: Engagement, scores: dict[str, Any], *,
+def build_plan(questionnaire: Questionnaire, engagement: Engagement, scores: ScoreResult | Mapping[str, Any], *,
                max_shift: float | None = None) -> Plan:
     """Build the 90-day plan (see the module docstring for every rule).
 
-    ``scores`` is ``ScoreResult.to_dict()`` (plain data); ``max_shift`` overrides the
+    ``scores`` is a ScoreResult (or its JSON shape); ``max_shift`` overrides the
     engagement's ``budget.max_shift``. Raises :class:`PlanError` when no deployment
     can be hardened or ``max_shift`` is outside 0-1.
     """
@@ -527,7 +573,7 @@ def build_plan(questionnaire: Questionnaire, engagement: Engagement, scores: dic
         notes.append(f"Unscored dimensions ({', '.join(unscored)}) get no hardening share; their actions "
                      "come after those of scored dimensions.")
     known = {d.id for d in questionnaire.dimensions}
-    extra = sorted({str(r.get("id")) for r in scores.get("dimensions") or []
+    extra = sorted({str(r.get("id")) for r in _score_rows(scores)
                     if isinstance(r, dict) and r.get("id") is not None} - known)
     if extra:
         notes.append(f"Scores for dimensions not in the questionnaire were ignored: {', '.join(extra)}.")
@@ -544,7 +590,7 @@ def build_plan(questionnaire: Questionnaire, engagement: Engagement, scores: dic
             id=a.id, title=a.title, description=a.description or "", dimension=a.dimension, phase=phase,
             library_phase=a.phase, start_day=start, end_day=end, effort_days=a.effort_days,
             owners=_owners(a, questionnaire, target),
-            kpi=f"{a.kpi}, measured on {target.name}'s {target.pnl_metric}",
+            kpi=a.kpi, measured_on=f"{target.name}'s {target.pnl_metric}",
             cost_cents=_cents(a.cost), after=tuple(a.after), tags=tuple(a.tags), pulled_in_by=by))
     planned.sort(key=lambda p: (p.phase, p.start_day, lib_index[p.id]))
     not_applicable = [a.id for a in questionnaire.actions
@@ -583,7 +629,7 @@ def build_plan(questionnaire: Questionnaire, engagement: Engagement, scores: dic
     )
 
 
-def compare_scenarios(questionnaire: Questionnaire, engagement: Engagement, scores: dict[str, Any],
+def compare_scenarios(questionnaire: Questionnaire, engagement: Engagement, scores: ScoreResult | Mapping[str, Any],
                       shifts: list[float]) -> list[dict[str, Any]]:
     """One row per ``max_shift`` value: what moves, what gets funded, what it covers.
 

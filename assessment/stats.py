@@ -197,7 +197,10 @@ def cronbach_alpha(items: ArrayLike, nan_policy: str = "pairwise") -> float | No
     # undefined and so alpha too.
     total = np.nansum(cov)
     trace = np.trace(cov)
-    if not np.isfinite(trace) or total == 0:
+    # The summed covariances are floating-point sums: a total that is zero in exact
+    # arithmetic comes out as ~1e-17, which would turn alpha into ~1e16. Treat
+    # anything within rounding error of zero as zero (alpha undefined).
+    if not np.isfinite(trace) or abs(total) <= 1e-9 * max(1.0, float(np.nansum(np.abs(cov)))):
         return None
     return _finite_or_none(k / (k - 1.0) * (1.0 - trace / total))
 

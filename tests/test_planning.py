@@ -354,7 +354,8 @@ def test_dual_owners_named_and_kpi_on_target_metric(rich):
         for o in a.owners:
             assert o["name"] == ("Biz churn" if o["side"] == "business" else "Tech churn")
             assert o["role_label"]
-        assert a.kpi.endswith("measured on Model churn's Metric churn")
+        assert a.measured_on == "Model churn's Metric churn"
+        assert a.to_dict()["kpi"] == f"{a.kpi}, measured on Model churn's Metric churn"
     val = next(a for a in plan.actions if a.id == "VAL-1")
     assert val.owners[0] == {"role": "bpo", "role_label": "Business process owner", "name": "Biz churn",
                              "side": "business"}
@@ -610,7 +611,7 @@ def test_cli_no_responses(tmp_path, runner):
     ws = make_workspace(tmp_path / "w", with_responses=False)
     result = runner.invoke(cli, ["-w", str(ws), "plan", "--save"])
     assert result.exit_code == 1
-    assert "no responses" in result.output
+    assert "no respondents to score" in result.output
     assert not (ws / "plans").exists()
 
 

@@ -326,6 +326,14 @@ def test_alpha_pairwise_agrees_with_pandas_covariance(items: np.ndarray) -> None
         assert value == pytest.approx(_pandas_alpha(items), rel=1e-9, abs=1e-9)
 
 
+def test_alpha_is_undefined_when_covariances_cancel_to_rounding_error() -> None:
+    # The summed covariances are exactly zero here; floating-point sums left ~1e-17,
+    # and alpha came out as 2.16e16. pandas' covariance gives -inf: no alpha.
+    items = [[4, 3, 3, NAN, 3, 3], [5, 3, 3, 3, 3, 3], [3, 3, 3, 4, 3, 3], [4, 3, 3, 3, 3, 3]]
+    assert not math.isfinite(_pandas_alpha(np.array(items, dtype=float)))
+    assert cronbach_alpha(items) is None
+
+
 @settings(max_examples=100, deadline=None)
 @given(likert_matrices, st.data())
 def test_alpha_and_rwg_invariant_to_row_order(items: np.ndarray, data: st.DataObject) -> None:

@@ -66,9 +66,8 @@ def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, r
     """
     from ..errors import PlanError
     from ..fileio import dump_json, write_text_atomic
-    from ..planning import build_plan, choose_target, compare_scenarios
-    from ..scoring import score
-    from ..store import current_round_name, load_workspace_responses
+    from ..pipeline import evaluate
+    from ..planning import choose_target, compare_scenarios
 
     if shares and not compare:
         raise click.UsageError("SHARE values are only for --compare (e.g. `assess plan --compare 0.3 0.5`).")
@@ -85,15 +84,12 @@ def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, r
     except PlanError as exc:
         raise PlanError(exc.message, file=ws.engagement_path) from None
     questionnaire = ws.questionnaire
-    responses = load_workspace_responses(ws, round=round_name)
-    if len(responses.respondents) == 0:
-        where = f"round `{round_name}`" if round_name else "the workspace"
-        raise PlanError(f"no responses in {where}; import survey answers first (the plan needs scores)",
-                        file=ws.store_path)
-    scores = score(questionnaire, responses, sensitivity=False).to_dict()
-    result = build_plan(questionnaire, engagement, scores, max_shift=max_shift)
-    name = round_name or current_round_name(ws)
-    data = {"client": engagement.client, "round": name, **result.to_dict()}
+    ev = evaluate(ws, round=round_name, max_shift=max_shift, sensitivity=False)
+    if ev.plan is None:
+        raise ev.plan_error or PlanError("no plan could be built", file=ws.engagement_path)
+    data = {"client": engagement.client, "round": ev.round, **ev.plan.to_dict()}
+    scores = ev.scores
+    name = ev.round
 
     if save:
         path = write_text_atomic(ws.plan_path(name), dump_json(data) + "\n")

@@ -211,8 +211,8 @@ def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_
       assess score --compare baseline day-90
     """
     from ..errors import AssessmentError
+    from ..pipeline import evaluate, load_round
     from ..scoring import compare_rounds, explain
-    from ..scoring import score as score_responses
     from ..store import load_workspace_responses
 
     ws = workspace_from(ctx)
@@ -234,19 +234,16 @@ def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_
         click.echo(_compare_output(data, fmt))
         return
 
-    responses = load_workspace_responses(ws, round=round_, unit=unit)
-    if len(responses) == 0:
-        raise AssessmentError(f"no respondents to score{where}" + (f" in round {round_!r}" if round_ else "")
-                              + "; import responses first with `assess import FILE`", file=ws.store_path)
     if explain_dim:
         if by:
             raise click.UsageError("--explain cannot be combined with --by")
+        _, responses = load_round(ws, round=round_, unit=unit)
         click.echo(_explain_output(explain(q, responses, explain_dim, aggregation=aggregation), fmt))
         return
     if sensitivity is None:
         sensitivity = fmt == "table"
-    result = score_responses(q, responses, aggregation=aggregation, n_resamples=resamples, seed=seed, by=by,
-                             sensitivity=sensitivity)
+    result = evaluate(ws, round=round_, unit=unit, plan=False, aggregation=aggregation, n_resamples=resamples,
+                      seed=seed, by=by, sensitivity=sensitivity).scores
     data = result.to_dict()
     if fmt == "json":
         click.echo(dump_json(data))

@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..engagement import Engagement
+    from ..planning import Plan
     from ..questionnaire import Questionnaire
     from ..responses import Responses
+    from ..scoring import ScoreResult
 
 DEFAULT_ACCENT = "#1F4E79"
 GROUP_ORDER = {"leadership": 0, "oversight": 1, "practitioner": 2}
@@ -39,17 +41,17 @@ GROUP_ORDER = {"leadership": 0, "oversight": 1, "practitioner": 2}
 
 @dataclass
 class ReportInputs:
-    """Everything a report is rendered from; plain data, so a notebook can build it too.
+    """Everything a report is rendered from, so a notebook can build it too.
 
-    ``scores`` and ``plan`` are the JSON shapes of ``assessment.scoring.score(...).to_dict()``
-    and ``assessment.planning.build_plan(...).to_dict()``; ``explain`` maps a dimension id
+    ``scores`` and ``plan`` are the scoring and planning stages' own objects
+    (:func:`assessment.pipeline.evaluate` makes both); ``explain`` maps a dimension id
     to its item-level trace DataFrame; ``progress`` compares two rounds when given.
     """
 
     questionnaire: Questionnaire
     engagement: Engagement
-    scores: dict[str, Any]
-    plan: dict[str, Any] | None = None
+    scores: ScoreResult
+    plan: Plan | None = None
     explain: dict[str, pd.DataFrame] = field(default_factory=dict)
     responses: Responses | None = None
     import_log: list[dict[str, Any]] = field(default_factory=list)
@@ -209,7 +211,7 @@ def _thresholds(scores: Mapping) -> dict[str, float]:
 
 
 def _n_respondents(inputs: ReportInputs) -> int:
-    r = inputs.scores.get("respondents")
+    r = inputs.scores.respondents
     if isinstance(r, int | float) and not isinstance(r, bool):
         return int(r)
     if isinstance(r, Mapping):
@@ -225,7 +227,7 @@ def _role_counts(inputs: ReportInputs) -> dict[str, int]:
     if inputs.responses is not None and len(inputs.responses):
         vc = inputs.responses.respondents["role"].astype("string").value_counts()
         return {str(k): int(v) for k, v in vc.items()}
-    r = inputs.scores.get("respondents")
+    r = inputs.scores.respondents
     if isinstance(r, Mapping) and isinstance(r.get("by_role"), Mapping):
         return {str(k): int(v) for k, v in r["by_role"].items()}
     return {}
@@ -399,8 +401,8 @@ def _alpha_text(d: Mapping, th: Mapping) -> tuple[str, bool, str]:
 
 def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[str, Any]:
     """The complete, pre-formatted template context for ``report.html``."""
-    q, eng, scores = inputs.questionnaire, inputs.engagement, inputs.scores
-    plan = inputs.plan or {}
+    q, eng, scores = inputs.questionnaire, inputs.engagement, inputs.scores.to_dict()
+    plan = inputs.plan.to_dict() if inputs.plan else {}
     th = _thresholds(scores)
     accent = eng.brand_colour or DEFAULT_ACCENT
     currency = plan.get("currency") or eng.currency

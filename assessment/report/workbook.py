@@ -77,7 +77,8 @@ def _write(inputs: ReportInputs, path: Path) -> None:
 
     import xlsxwriter
 
-    q, eng, scores, plan = inputs.questionnaire, inputs.engagement, inputs.scores, inputs.plan or {}
+    q, eng = inputs.questionnaire, inputs.engagement
+    scores, plan = inputs.scores.to_dict(), inputs.plan.to_dict() if inputs.plan else {}
     created = dt.datetime.strptime(created_timestamp(inputs), "%Y-%m-%dT%H:%M:%SZ")
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False})

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engagement import Workspace
-from ..errors import PlanError, ReportError
+from ..errors import AssessmentError, ReportError
 from .context import ReportInputs, report_date, slug
 
 
@@ -45,26 +45,18 @@ def report_inputs_from_workspace(workspace: Workspace | str | Path, *, unit: str
     With ``compare`` (default) and an earlier round holding responses, the report
     gets a "progress since" comparison with the round before this one.
     """
-    from ..scoring import compare_rounds, explain, score
+    from ..pipeline import evaluate
+    from ..scoring import compare_rounds, explain
     from ..store import load_workspace_responses, open_store
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     q, eng = ws.questionnaire, ws.engagement
-    responses = load_workspace_responses(ws, round=round, unit=unit)
-    if len(responses) == 0:
-        where = f" for unit {unit!r}" if unit else ""
-        raise ReportError(f"no responses{where} to report on; import survey files first (`assess import`)",
-                          file=str(ws.store_path))
-    result = score(q, responses)
-    scores = result.to_dict()
-    traces = {d.id: explain(q, responses, d.id) for d in q.dimensions}
-    plan: dict[str, Any] | None
     try:
-        from ..planning import build_plan
-
-        plan = build_plan(q, eng, scores).to_dict()
-    except PlanError:
-        plan = None
+        ev = evaluate(ws, round=round, unit=unit)
+    except AssessmentError as exc:
+        raise ReportError(exc.message, file=exc.file) from None
+    responses = ev.responses
+    traces = {d.id: explain(q, responses, d.id) for d in q.dimensions}
     with open_store(ws.store_path, create=False) as store:
         log = store.imports(round)
     progress = None
@@ -80,7 +72,7 @@ def report_inputs_from_workspace(workspace: Workspace | str | Path, *, unit: str
         logo = (ws.root / eng.logo).resolve()
         if not logo.is_relative_to(ws.root):
             raise ReportError("logo must be a file inside the workspace", file=str(ws.engagement_path))
-    return ReportInputs(questionnaire=q, engagement=eng, scores=scores, plan=plan, explain=traces,
+    return ReportInputs(questionnaire=q, engagement=eng, scores=ev.scores, plan=ev.plan, explain=traces,
                         responses=responses, import_log=log, progress=progress, logo_path=logo, unit=unit,
                         round=round)
 
