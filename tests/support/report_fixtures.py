@@ -1,0 +1,124 @@
+"""Report inputs built the way production builds them, for the report tests.
+
+A workspace is created with :func:`assessment.init_workspace`, synthetic
+respondents are written as real survey-tool exports and imported with
+:func:`assessment.collect.import_responses`, the baseline plan is saved with
+``assess plan --save``, a day-90 round is imported, and
+:func:`assessment.report.report_inputs_from_workspace` scores and plans each round
+through :func:`assessment.pipeline.evaluate`. Nothing here builds a score or a plan
+by hand, so the report tests check what ``assess report`` really renders.
+
+The baseline carries the hostile cases the report must print literally: a comment
+with HTML, a template expression and a spreadsheet formula; an export whose file
+name starts with ``=``; a row with an unknown role (set aside, with its problem in
+the import log). The day-90 round moves one friction point by two scale points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from assessment import init_workspace, load_questionnaire
+from assessment.cli import cli
+from assessment.collect import import_responses
+from assessment.engagement import Workspace
+from assessment.questionnaire import Questionnaire
+from assessment.report import ReportInputs, report_inputs_from_workspace
+
+from .exports import write_export
+from .synth import synthesize
+
+CLIENT = "Acme <Corp> & Sons"
+EVIL = ('Honestly <img src="file:///etc/hostname"> <script>alert(1)</script> {{ 7*7 }} '
+        '=HYPERLINK("http://x","y") nobody owns the approval queue')
+HOSTILE_FILE = "=cmd|' -C calc'!A0.csv"
+UNKNOWN_ROLE = "Intern"
+IMPROVED = "monitoring"
+BASELINE, FOLLOW_UP = "baseline", "day-90"
+
+ENGAGEMENT = """\
+client: "Acme <Corp> & Sons"
+title: AI transformation assessment
+questionnaire: ai-friction
+currency: EUR
+prepared_by: North Star Advisory
+date: "2025-03-14"
+budget:
+  new_models: 800000
+  hardening: 200000
+  max_shift: 0.5
+deployments:
+  - {id: churn, name: Churn propensity model, stage: production, pnl_metric: Net revenue retention,
+     annual_value: 4000000, realized_share: 0.25, business_owner: Head of Customer Success,
+     technology_owner: ML Platform Lead}
+  - {id: fraud, name: Card fraud scoring, stage: staging, pnl_metric: Fraud losses,
+     annual_value: 1800000, realized_share: 0, business_owner: Head of Fraud, technology_owner: Data Science Lead}
+  - {id: pricing, name: Dynamic pricing pilot, stage: pilot, pnl_metric: Gross margin, annual_value: 1500000,
+     realized_share: 0, business_owner: Pricing Director, technology_owner: Data Science Lead,
+     quarterly_cost: 120000}
+"""
+
+
+@dataclass(frozen=True)
+class ReportWorkspace:
+    """A two-round workspace and the report inputs of each round."""
+
+    workspace: Workspace
+    baseline: ReportInputs  # round "baseline": import log with the hostile cases, no progress section
+    follow_up: ReportInputs  # round "day-90": progress since the baseline, tracking the saved plan
+
+
+def _shift(records: list[dict[str, Any]], q: Questionnaire, dimension: str, steps: int) -> list[dict[str, Any]]:
+    """Move every scale answer of ``dimension`` ``steps`` points towards maturity."""
+    out = []
+    for rec in records:
+        answers = dict(rec["answers"])
+        for qid, value in answers.items():
+            question = q.questions[qid]
+            if q.question_dimension[qid] == dimension and question.type == "scale" and isinstance(value, int | float):
+                scale = q.scale_of(question)
+                answers[qid] = min(scale.v_max, max(scale.v_min, value + (-steps if question.reverse else steps)))
+        out.append({**rec, "answers": answers})
+    return out
+
+
+def _with_unknown_role(path: Path, line: int) -> None:
+    """Give the respondent on ``line`` of a Google Forms CSV a role the questionnaire does not have."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    role = next(r.label for r in load_questionnaire("ai-friction").roles if r.label in lines[line])
+    lines[line] = lines[line].replace(role, UNKNOWN_ROLE, 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _baseline_files(q: Questionnaire, root: Path) -> tuple[Path, Path]:
+    records = synthesize(q, 48, seed=7)
+    text_q = next(x.id for x in q.dimension_by_id["governance"].questions if x.type == "text")
+    records[3]["answers"][text_q] = EVIL
+    forms = write_export(records[:24], q, "google-forms", root / HOSTILE_FILE)
+    _with_unknown_role(forms, 6)
+    # SurveyMonkey records start and end times, so the speeder is found there.
+    monkey = write_export(records[24:], q, "surveymonkey", root / "returns-surveymonkey.xlsx")
+    return forms, monkey
+
+
+def build_report_workspace(root: Path) -> ReportWorkspace:
+    """Create, import, plan and re-assess a workspace under ``root``; return both rounds' inputs."""
+    q = load_questionnaire("ai-friction")
+    ws = init_workspace(root / "ws", CLIENT)
+    ws.engagement_path.write_text(ENGAGEMENT, encoding="utf-8")
+    ws = Workspace(ws.root)
+    forms, monkey = _baseline_files(q, root)
+    import_responses(ws, forms, skip_invalid=True)
+    import_responses(ws, monkey)
+    runner = CliRunner()
+    for args in (["plan", "--save"], ["round", "new", FOLLOW_UP]):
+        result = runner.invoke(cli, ["-w", str(ws.root), *args])
+        assert result.exit_code == 0, result.output
+    follow = _shift(synthesize(q, 40, seed=8, straight_liners=0, speeders=0), q, IMPROVED, 2)
+    import_responses(ws, write_export(follow, q, "google-forms", root / "day90.csv"))
+    return ReportWorkspace(workspace=ws, baseline=report_inputs_from_workspace(ws, round=BASELINE),
+                           follow_up=report_inputs_from_workspace(ws))
