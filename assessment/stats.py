@@ -14,9 +14,9 @@ traced to a short formula and reproduced exactly:
   as a group property if the group agrees.
 * :func:`hedges_g` sizes the perception gap between leadership and practitioners
   with a small-sample correction, since groups are often fewer than 20 people.
-* :func:`bootstrap_scores` and friends give percentile confidence intervals for
-  dimension and overall scores by resampling respondents within roles, so the
-  interval respects the same role-balanced aggregation the score itself uses.
+* :func:`resample_blocks` is the bootstrap's resampler (counts of draws, within
+  strata) and :func:`percentile_ci` its interval; the scoring engine applies its own
+  aggregation to every resample (:mod:`assessment.scoring.intervals`).
 
 Conventions: inputs are float arrays with ``NaN`` for a missing answer. Results
 never contain NaN: anything that cannot be computed (too few respondents, zero
@@ -29,22 +29,18 @@ explicitly instead of printing "nan" in a board report. Invalid *arguments*
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = [
-    "BootstrapResult",
-    "aggregate_scores",
-    "bootstrap_mean_ci",
-    "bootstrap_mean_difference",
-    "bootstrap_scores",
+    "column_percentiles",
     "cronbach_alpha",
     "feldt_ci",
     "hedges_g",
-    "paired_bootstrap_difference",
     "percentile_ci",
+    "resample_blocks",
     "rwg_j",
 ]
 
@@ -109,29 +105,7 @@ def _block_sizes(n_resamples: int, n_units: int) -> list[int]:
     return [per_block] * full + ([rest] if rest else [])
 
 
-def _resampled_means(values: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Bootstrap distribution of the mean of a 1-D array without NaN."""
-    n = values.size
-    out = [_resample_counts(rng, n, size) @ values / n for size in _block_sizes(n_resamples, n)]
-    return np.concatenate(out)
-
-
-def _weighted_nanmean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted mean over the last axis, ignoring NaN entries (and their weights).
-
-    Renormalising over the entries that exist is what "role-balanced" means: a
-    role with no answers must not pull the score towards zero. Returns NaN
-    where no weight is left; callers convert that to ``None``.
-    """
-    present = ~np.isnan(values)
-    w = np.where(present, weights, 0.0)
-    total = w.sum(axis=-1)
-    num = np.where(present, values, 0.0) * w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, num.sum(axis=-1) / np.where(total > 0, total, 1.0), np.nan)
-
-
-def _column_percentiles(samples: np.ndarray, level: float) -> tuple[list[float | None], list[float | None]]:
+def column_percentiles(samples: np.ndarray, level: float) -> tuple[list[float | None], list[float | None]]:
     """Percentile interval of each column of a ``B x D`` bootstrap matrix.
 
     Resamples where the statistic is undefined (NaN) are left out; a column with
@@ -371,19 +345,6 @@ def hedges_g(a: ArrayLike, b: ArrayLike) -> float | None:
 # -------------------------------------------------------------------- bootstrap
 
 
-@dataclass(frozen=True)
-class BootstrapResult:
-    """Percentile confidence bounds for each dimension score and the overall score.
-
-    ``None`` marks a bound that is undefined (the score itself cannot be computed).
-    """
-
-    dim_low: list[float | None]
-    dim_high: list[float | None]
-    overall_low: float | None
-    overall_high: float | None
-
-
 def percentile_ci(values: ArrayLike, level: float = 0.95) -> tuple[float, float] | None:
     """Percentile interval of a bootstrap distribution (NaN resamples ignored).
 
@@ -399,210 +360,23 @@ def percentile_ci(values: ArrayLike, level: float = 0.95) -> tuple[float, float]
     return float(low), float(high)
 
 
-def _validate_score_inputs(
-    scores: ArrayLike,
-    strata: ArrayLike,
-    stratum_weights: ArrayLike,
-    dim_weights: ArrayLike,
-    aggregation: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    if aggregation not in ("role-balanced", "pooled"):
-        raise ValueError(f"aggregation must be 'role-balanced' or 'pooled', got {aggregation!r}")
-    s = _as_2d(scores, "scores")
-    s = np.where(np.isfinite(s), s, np.nan)
-    st = np.asarray(strata).ravel()
-    if st.size != s.shape[0]:
-        raise ValueError(f"strata has {st.size} entries but scores has {s.shape[0]} respondents")
-    sw = np.asarray(stratum_weights, dtype=float).ravel()
-    dw = np.asarray(dim_weights, dtype=float).ravel()
-    if dw.size != s.shape[1]:
-        raise ValueError(f"dim_weights has {dw.size} entries but scores has {s.shape[1]} dimensions")
-    if st.size and (not np.issubdtype(st.dtype, np.integer) or st.min() < 0 or st.max() >= sw.size):
-        raise ValueError(f"strata must be integers in 0..{sw.size - 1}")
-    if np.any(~np.isfinite(sw)) or np.any(sw < 0) or np.any(~np.isfinite(dw)) or np.any(dw < 0):
-        raise ValueError("weights must be finite and non-negative")
-    return s, st.astype(np.intp), sw, dw
+def resample_blocks(rng: np.random.Generator, strata: np.ndarray | None, n_units: int,
+                    n_resamples: int) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """The one bootstrap resampler: draw counts, stratum by stratum, block by block.
 
-
-def _aggregate(
-    sums: np.ndarray,
-    counts: np.ndarray,
-    stratum_weights: np.ndarray,
-    dim_weights: np.ndarray,
-    aggregation: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Dimension and overall scores from per-role sums/counts.
-
-    ``sums`` and ``counts`` have shape ``(..., R, D)``: the sum of (non-missing)
-    scores and the number of scores per role and dimension. Working from sums and
-    counts lets the point estimate and every bootstrap resample share one code
-    path. Returns ``(dims (..., D), overall (...))`` with NaN where undefined.
+    Yields ``(rows, members, counts)``: for the resamples ``rows`` (a slice of
+    ``0..n_resamples``), how often each unit ``members`` of one stratum is drawn
+    (``counts``, shape ``(len(rows), len(members))``). Units are resampled with
+    replacement *within* their stratum (``strata=None``: one stratum, the ordinary
+    bootstrap), so every resample keeps the strata's sizes. Strata come in sorted
+    order and blocks in resample order, so the random stream, and therefore the
+    interval, does not depend on the block size that bounds memory.
     """
-    if aggregation == "pooled":
-        total_n = counts.sum(axis=-2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dims = np.where(total_n > 0, sums.sum(axis=-2) / np.where(total_n > 0, total_n, 1.0), np.nan)
-    else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            role_means = np.where(counts > 0, sums / np.where(counts > 0, counts, 1.0), np.nan)
-        # move roles to the last axis: (..., D, R)
-        dims = _weighted_nanmean(np.swapaxes(role_means, -1, -2), stratum_weights)
-    overall = _weighted_nanmean(dims, dim_weights)
-    return dims, overall
-
-
-def aggregate_scores(
-    scores: ArrayLike,
-    strata: ArrayLike,
-    stratum_weights: ArrayLike,
-    dim_weights: ArrayLike,
-    aggregation: str = "role-balanced",
-) -> tuple[list[float | None], float | None]:
-    """Point estimates that :func:`bootstrap_scores` resamples: ``(dimension scores, overall)``.
-
-    Role-balanced: per role, the mean of its respondents' scores in a dimension;
-    the dimension score is the ``stratum_weights``-weighted mean of the roles that
-    have a score. Pooled: the plain mean over all respondents. Overall is the
-    ``dim_weights``-weighted mean of the defined dimension scores. ``None`` where
-    undefined.
-    """
-    s, st, sw, dw = _validate_score_inputs(scores, strata, stratum_weights, dim_weights, aggregation)
-    one_hot = (st[None, :] == np.arange(sw.size)[:, None]).astype(float)  # (R, n)
-    present = ~np.isnan(s)
-    sums = one_hot @ np.where(present, s, 0.0)
-    counts = one_hot @ present.astype(float)
-    dims, overall = _aggregate(sums, counts, sw, dw, aggregation)
-    return [_finite_or_none(v) for v in dims], _finite_or_none(overall)
-
-
-def bootstrap_scores(
-    scores: ArrayLike,
-    strata: ArrayLike,
-    stratum_weights: ArrayLike,
-    dim_weights: ArrayLike,
-    aggregation: str = "role-balanced",
-    n_resamples: int = 2000,
-    seed: int = DEFAULT_SEED,
-    level: float = 0.95,
-) -> BootstrapResult:
-    """Stratified percentile bootstrap of dimension and overall scores.
-
-    ``scores`` is respondents x dimensions (0-100, NaN = no score), ``strata``
-    maps each respondent to a role index ``0..R-1`` and ``stratum_weights[r]`` is
-    role ``r``'s weight. Respondents are resampled with replacement *within* their
-    role, so every resample has the same role mix as the data: the role-balanced
-    score deliberately fixes the influence of each role, and the interval should
-    reflect sampling noise within roles, not a random role mix.
-
-    Each resample is recomputed exactly as :func:`aggregate_scores` does
-    (role-balanced or pooled, then the ``dim_weights``-weighted overall score).
-    Fully vectorised: per role, a ``B x n_r`` matrix of draw counts times the
-    role's score matrix yields all resampled sums at once. Seeded with
-    ``numpy.random.default_rng(seed)`` so the same data give the same interval.
-    """
-    _check_level(level)
     _check_resamples(n_resamples)
-    s, st, sw, dw = _validate_score_inputs(scores, strata, stratum_weights, dim_weights, aggregation)
-    n_resamples = int(n_resamples)
-    n_roles, n_dims = sw.size, s.shape[1]
-    rng = np.random.default_rng(seed)
-
-    sums = np.zeros((n_resamples, n_roles, n_dims))
-    counts = np.zeros((n_resamples, n_roles, n_dims))
-    present = ~np.isnan(s)
-    filled = np.where(present, s, 0.0)
-    for role in range(n_roles):
-        members = np.flatnonzero(st == role)
-        if members.size == 0:
-            continue
-        role_scores = filled[members]
-        role_present = present[members].astype(float)
+    labels = np.zeros(n_units, dtype=np.intp) if strata is None else np.asarray(strata)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
         start = 0
         for size in _block_sizes(n_resamples, members.size):
-            weights = _resample_counts(rng, members.size, size)
-            sums[start : start + size, role] = weights @ role_scores
-            counts[start : start + size, role] = weights @ role_present
+            yield slice(start, start + size), members, _resample_counts(rng, members.size, size)
             start += size
-
-    dims, overall = _aggregate(sums, counts, sw, dw, aggregation)
-    dim_low, dim_high = _column_percentiles(dims, level)
-    overall_ci = percentile_ci(overall, level)
-    return BootstrapResult(
-        dim_low=dim_low,
-        dim_high=dim_high,
-        overall_low=None if overall_ci is None else overall_ci[0],
-        overall_high=None if overall_ci is None else overall_ci[1],
-    )
-
-
-def bootstrap_mean_ci(
-    values: ArrayLike,
-    n_resamples: int = 2000,
-    seed: int = DEFAULT_SEED,
-    level: float = 0.95,
-) -> tuple[float, float] | None:
-    """Percentile bootstrap interval for the mean of one sample (NaN dropped).
-
-    ``None`` with fewer than 2 values: one value gives a zero-width interval that
-    would look like certainty.
-    """
-    _check_level(level)
-    _check_resamples(n_resamples)
-    x = _as_1d_finite(values)
-    if x.size < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    return percentile_ci(_resampled_means(x, int(n_resamples), rng), level)
-
-
-def bootstrap_mean_difference(
-    a: ArrayLike,
-    b: ArrayLike,
-    n_resamples: int = 2000,
-    seed: int = DEFAULT_SEED,
-    level: float = 0.95,
-) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of ``mean(b) - mean(a)`` for independent samples.
-
-    Used to compare a baseline round ``a`` with a follow-up round ``b`` answered by
-    different (or unlinked) people: each sample is resampled separately. NaN
-    values are dropped; ``None`` if either sample has fewer than 2 values.
-    """
-    _check_level(level)
-    _check_resamples(n_resamples)
-    x = _as_1d_finite(a)
-    y = _as_1d_finite(b)
-    if x.size < 2 or y.size < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    mean_a = _resampled_means(x, int(n_resamples), rng)
-    mean_b = _resampled_means(y, int(n_resamples), rng)
-    return percentile_ci(mean_b - mean_a, level)
-
-
-def paired_bootstrap_difference(
-    a: ArrayLike,
-    b: ArrayLike,
-    n_resamples: int = 2000,
-    seed: int = DEFAULT_SEED,
-    level: float = 0.95,
-) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of the mean of ``b - a`` over matched pairs.
-
-    For the same respondents (or units) measured in two rounds, resampling pairs
-    keeps the within-person correlation, which gives a narrower and correct
-    interval than treating the rounds as independent. Pairs with a missing side
-    are dropped; ``None`` with fewer than 2 complete pairs.
-    """
-    _check_level(level)
-    _check_resamples(n_resamples)
-    x = np.asarray(a, dtype=float).ravel()
-    y = np.asarray(b, dtype=float).ravel()
-    if x.size != y.size:
-        raise ValueError(f"paired samples need equal lengths, got {x.size} and {y.size}")
-    keep = np.isfinite(x) & np.isfinite(y)
-    diff = y[keep] - x[keep]
-    if diff.size < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    return percentile_ci(_resampled_means(diff, int(n_resamples), rng), level)

@@ -38,8 +38,9 @@ def worked_q() -> Questionnaire:
 
 
 @pytest.fixture
-def worked(shared_dir: Path) -> dict[str, Any]:
-    return json.loads((shared_dir / "reference" / "worked_example.json").read_text(encoding="utf-8"))
+def worked() -> dict[str, Any]:
+    path = Path(__file__).parent / "data" / "reference" / "worked_example.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def close(a: float | None, b: float | None, tol: float = TOL) -> bool:

@@ -115,7 +115,7 @@ def _explain_output(frame: Any, fmt: str) -> str:
         data = {"dimension": frame.attrs["dimension"], "aggregation": frame.attrs["aggregation"],
                 "score": frame.attrs["score"], "steps": frame.attrs["steps"],
                 "items": frame.to_dict(orient="records"), "roles": roles.to_dict(orient="records")}
-        from ..scoring import _clean
+        from ..scoring.result import clean as _clean
 
         return dump_json(_clean(data))
     if fmt == "csv":
