@@ -55,9 +55,7 @@ def weight_sensitivity(questionnaire: Questionnaire, responses: Responses | Matr
     q = questionnaire
     aggregation = aggregation or q.aggregation
     m = responses if isinstance(responses, Matrices) else build_matrices(q, responses)
-    q_w = m.q_weight
-    r_w = m.role_weights
-    base = _dims_for_draws(m, q_w[None, :], r_w[None, :], aggregation)[0]
+    base = _dims_for_draws(m, m.q_weight[None, :], m.role_weights[None, :], aggregation)[0]
     weakest = _weakest(base, n)
     result: dict[str, Any] = {"delta": delta, "n": n, "weakest": [m.dim_ids[i] for i in sorted(
         weakest, key=lambda i: base[i])]}
@@ -69,6 +67,17 @@ def weight_sensitivity(questionnaire: Questionnaire, responses: Responses | Matr
                        "random": {"draws": 0, "seed": seed, "same_share": 1.0}, "entering": {}, "leaving": {}})
         return result
 
+    labels, all_q, all_r = _perturbations(q, m, delta, draws, seed, aggregation)
+    dims = _dims_for_draws(m, all_q, all_r, aggregation)
+    result.update(_tally(m, dims, weakest, labels, n, draws, seed))
+    return result
+
+
+def _perturbations(q: Questionnaire, m: Matrices, delta: float, draws: int, seed: int,
+                   aggregation: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Labels of the one-at-a-time changes, then question and role weights of every
+    perturbation: the labelled ones first, then ``draws`` seeded joint draws."""
+    q_w, r_w = m.q_weight, m.role_weights
     labels: list[str] = []
     qws, rws = [], []
     for j in np.flatnonzero(m.q_scored):
@@ -89,10 +98,13 @@ def weight_sensitivity(questionnaire: Questionnaire, responses: Responses | Matr
     rng = np.random.default_rng(seed)
     rand_q = q_w[None, :] * rng.uniform(1 - delta, 1 + delta, size=(draws, q_w.size))
     rand_r = r_w[None, :] * rng.uniform(1 - delta, 1 + delta, size=(draws, r_w.size))
-    all_q = np.vstack([np.array(qws).reshape(-1, q_w.size), rand_q])
-    all_r = np.vstack([np.array(rws).reshape(-1, r_w.size), rand_r])
-    dims = _dims_for_draws(m, all_q, all_r, aggregation)
+    return (labels, np.vstack([np.array(qws).reshape(-1, q_w.size), rand_q]),
+            np.vstack([np.array(rws).reshape(-1, r_w.size), rand_r]))
 
+
+def _tally(m: Matrices, dims: np.ndarray, weakest: frozenset[int], labels: list[str], n: int, draws: int,
+           seed: int) -> dict[str, Any]:
+    """How often the weakest set stays the same, and which dimensions move in and out."""
     entering: dict[str, int] = {}
     leaving: dict[str, int] = {}
     changes = []
@@ -110,14 +122,10 @@ def weight_sensitivity(questionnaire: Questionnaire, responses: Responses | Matr
             if k < len(labels):
                 changes.append({"weight": labels[k], "enter": enter, "leave": leave})
     same_arr = np.array(same)
-    one = same_arr[:len(labels)]
-    rand = same_arr[len(labels):]
+    one, rand = same_arr[:len(labels)], same_arr[len(labels):]
     one_share = float(one.mean()) if one.size else 1.0
     rand_share = float(rand.mean()) if rand.size else 1.0
-    result.update({
-        "stable": bool(one_share == 1.0 and rand_share >= 0.95),
-        "one_at_a_time": {"perturbations": len(labels), "same_share": one_share, "changes": changes},
-        "random": {"draws": int(draws), "seed": int(seed), "same_share": rand_share},
-        "entering": entering, "leaving": leaving,
-    })
-    return result
+    return {"stable": bool(one_share == 1.0 and rand_share >= 0.95),
+            "one_at_a_time": {"perturbations": len(labels), "same_share": one_share, "changes": changes},
+            "random": {"draws": int(draws), "seed": int(seed), "same_share": rand_share},
+            "entering": entering, "leaving": leaving}
