@@ -1,173 +1,81 @@
 """The executive report: a real PDF rendered with WeasyPrint and read back with pypdf,
-and a real results workbook read back with openpyxl."""
+and a real results workbook read back with openpyxl.
+
+The inputs come from the real pipeline (:mod:`support.report_fixtures`): synthetic
+respondents written as survey exports, imported, scored, planned, saved and
+re-assessed, so every assertion checks what ``assess report`` renders.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
-import random
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from support.report_fixtures import EVIL, HOSTILE_FILE, IMPROVED, UNKNOWN_ROLE, build_report_workspace
 
 from assessment import scoring
-from assessment.engagement import Engagement
-from assessment.questionnaire import load_questionnaire
-from assessment.report import ReportInputs, render_html, render_pdf, write_results_workbook
-from assessment.report.context import fmt_money
+from assessment.report import render_pdf, write_results_workbook
+from assessment.report.appendix import quality_text
+from assessment.report.context import build_context, fmt_money
 from assessment.report.fetcher import RestrictedFetcher
-from assessment.responses import from_records
-
-EVIL = ('Honestly <img src="file:///etc/hostname"> <script>alert(1)</script> {{ 7*7 }} '
-        '=HYPERLINK("http://x","y") nobody owns the approval queue')
-ROLE_UNITS = ["Retail", "Wholesale", "Corporate"]
-
-
-def make_inputs(*, seed: int = 7, n: int = 48, progress: bool = False) -> ReportInputs:
-    """A realistic hand-built fixture: bundled questionnaire, 48 respondents in 6 roles,
-    scores/plan in the JSON shapes of scoring/planning, explain traces as DataFrames."""
-    q = load_questionnaire("ai-friction")
-    rng = random.Random(seed)
-    roles = [r.id for r in q.roles]
-    records = []
-    for i in range(n):
-        role = roles[i % len(roles)]
-        answers: dict = {}
-        for d in q.dimensions:
-            bias = {"governance": -1.0, "monitoring": -0.8, "value": 0.6}.get(d.id, 0.0)
-            if q.role_by_id[role].group == "leadership":
-                bias += 0.7
-            for qq in d.questions:
-                if not q.asked(qq, role):
-                    continue
-                if qq.type == "scale":
-                    answers[qq.id] = "NA" if rng.random() < 0.05 else max(1, min(5, round(3 + bias + rng.gauss(0, 1))))
-                elif qq.type == "numeric":
-                    answers[qq.id] = round(rng.uniform(qq.worst, qq.best), 1)
-                elif rng.random() < 0.35:
-                    answers[qq.id] = rng.choice([
-                        "Validated models wait for the quarterly change board; the business has given up asking.",
-                        "We have no on-call owner for the churn model and found out about drift from a customer.",
-                        "The sales team ignores the scores because they sit in a separate dashboard.",
-                        "Feature pipelines are rebuilt by hand for every model; it takes months per feed.",
-                    ])
-        if i == 3:
-            answers["GOV-09"] = EVIL
-        records.append({"id": f"R{i:03d}", "role": role, "unit": ROLE_UNITS[i % 3], "answers": answers})
-    responses = from_records(records, q)
-    base = {"governance": 31, "integration": 44, "value": 58, "legacy": 41, "skills": 47, "trust": 52, "monitoring": 36}
-    dims, items, explain = [], [], {}
-    for k, d in enumerate(q.dimensions):
-        s = base.get(d.id, 45 + k)
-        by_role = {r.id: max(0, min(100, s + (9 if r.group == "leadership" else -4) + (j % 3) * 2))
-                   for j, r in enumerate(q.roles)}
-        flags = []
-        if d.id == "trust":
-            flags.append("low_agreement")
-        if d.id == "governance":
-            flags.append("perception_gap")
-        dims.append({"id": d.id, "title": d.title, "score": s + 0.4, "level": q.level_for(s).level,
-                     "level_name": q.level_for(s).name, "ci_low": s - 6.2, "ci_high": s + 5.8,
-                     "n_respondents": n - k, "coverage": 0.91 - k / 100, "alpha": 0.81 - k / 50,
-                     "alpha_ci": [0.7 - k / 50, 0.88 - k / 60], "rwg": 0.62 if d.id == "trust" else 0.78,
-                     "by_role": by_role, "by_group": {"leadership": s + 9, "practitioner": s - 4},
-                     "perception_gap": {"leadership": s + 9, "practitioners": s - 4 - (8 if d.id == "governance" else 0),
-                                        "difference": 13 + (8 if d.id == "governance" else 0),
-                                        "hedges_g": 0.61, "n_leadership": 16, "n_practitioners": 24},
-                     "flags": flags})
-        rows = []
-        for j, qq in enumerate(d.scored_questions):
-            isc = max(0, min(100, s + (j - 3) * 6))
-            items.append({"id": qq.id, "dimension": d.id, "text": qq.text, "score": isc, "n": 30 - j, "na": 2,
-                          "blank": 1})
-            rows.append({"question_id": qq.id, "reverse": qq.reverse, "weight": qq.weight, "n": 30 - j,
-                         "mean_raw": 3.1, "item_score": isc})
-        explain[d.id] = pd.DataFrame(rows)
-    # the real scoring trace for two dimensions (the rest keep a hand-made frame: the generic fallback)
-    for dim_id in ("governance", "value"):
-        explain[dim_id] = scoring.explain(q, responses, dim_id)
-    scores = {"questionnaire": {"id": q.id, "version": q.version}, "respondents": n,
-              "overall": {"score": 43.6, "level": 3, "level_name": "Repeatable", "ci_low": 39.9, "ci_high": 47.1},
-              "dimensions": dims, "items": items,
-              "thresholds": {"min_group_n": 3, "rwg": 0.7, "gap_points": 10, "alpha": 0.7},
-              "sensitivity": scoring.weight_sensitivity(q, responses, draws=50)}
-    deployments = [
-        {"id": "churn", "name": "Churn propensity model", "stage": "production", "value_at_stake": 3000000, "rank": 1,
-         "eligible": True},
-        {"id": "fraud", "name": "Card fraud scoring", "stage": "staging", "value_at_stake": 1800000, "rank": 2,
-         "eligible": True},
-        {"id": "pricing", "name": "Dynamic pricing pilot", "stage": "pilot", "value_at_stake": 1500000, "rank": 3,
-         "eligible": False},
-    ]
-    actions = []
-    for i, a in enumerate(q.actions[:12]):
-        start = 1 + (a.phase - 1) * 30 + (i % 3) * 5
-        actions.append({"id": a.id, "title": a.title, "description": a.description, "dimension": a.dimension,
-                        "phase": a.phase, "start_day": start, "end_day": min(90, start + a.effort_days + 6),
-                        "owners": [{"role": o, "role_label": q.role_by_id[o].label,
-                                    "name": "Head of Customer Success" if q.role_by_id[o].group == "leadership"
-                                    else "ML Platform Lead", "side": "business" if q.role_by_id[o].group == "leadership"
-                                    else "technology"} for o in a.owners[:2]],
-                        "kpi": a.kpi, "cost": a.cost})
-    plan = {"currency": "EUR",
-            "target": {"id": "churn", "name": "Churn propensity model", "stage": "production",
-                       "pnl_metric": "Net revenue retention", "value_at_stake": 3000000,
-                       "business_owner": "Head of Customer Success", "technology_owner": "ML Platform Lead",
-                       "why": "It is in production and has the most value not yet realised (EUR 3,000,000 a year)."},
-            "deployments": deployments,
-            "budget": {"before": {"new_models": 800000, "hardening": 200000},
-                       "after": {"new_models": 560000, "hardening": 440000}, "shift": 240000, "max_shift": 0.5,
-                       "friction": 56, "rule": "shift = max_shift x friction/100 x new-model budget",
-                       "by_dimension": {"governance": 120000, "monitoring": 120000}},
-            "pause": ["pricing"], "actions": actions,
-            "milestones": [{"day": 30, "outcome": "Approval path mapped", "measure": "Median approval days baselined"},
-                           {"day": 60, "outcome": "Drift alerts live", "measure": "100% of features monitored"},
-                           {"day": 90, "outcome": "Retention uplift tracked weekly", "measure": "NRR +0.5 pt vs baseline"}],
-            "notes": ["Costs are estimates from the action library."]}
-    eng = Engagement(client="Acme <Corp> & Sons", title="AI transformation assessment", prepared_by="North Star Advisory",
-                     date="2025-03-14", currency="EUR")
-    log = [{"file_name": "returns/forms.xlsx", "source": "Microsoft Forms", "counts": {"respondents": 40, "answers": 1500},
-            "problems": [], "skipped": ["2 test responses"],
-            "quality_flags": {"straight-lining": ["R001", "R002"], "speeder": ["R007"]}},
-           {"file_name": "=cmd|' /C calc'!A0.csv", "source": "Google Forms", "counts": {"respondents": 8},
-            "problems": [{"row": 5, "column": "role", "value": "Intern", "why": "unknown role"}],
-            "skipped": {"unreadable role": 1}, "quality_flags": {}}]
-    prog = None
-    if progress:
-        prog = {"baseline_round": "2024-Q4", "current_round": "2025-Q1",
-                "dimensions": [{"id": d["id"], "baseline": d["score"] - 6, "current": d["score"], "change": 6,
-                                "ci_low": 1, "ci_high": 11, "significant": True} for d in dims]}
-    return ReportInputs(questionnaire=q, engagement=eng, scores=scores, plan=plan, explain=explain,
-                        responses=responses, import_log=log, progress=prog)
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
+def report_ws(tmp_path_factory):
+    return build_report_workspace(tmp_path_factory.mktemp("report-ws"))
+
+
+@pytest.fixture(scope="module")
+def rendered(report_ws, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    inputs = make_inputs()
+    inputs = report_ws.baseline
     fetcher = RestrictedFetcher()
     pdf = render_pdf(inputs, out / "report.pdf", html_path=out / "report.html", fetcher=fetcher)
     return inputs, pdf, fetcher, out
 
 
+@pytest.fixture(scope="module")
+def rendered_follow_up(report_ws, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report-day90")
+    return render_pdf(report_ws.follow_up, out / "day90.pdf", html_path=out / "day90.html")
+
+
 def _text(pdf: Path) -> tuple[list[str], str]:
+    return _pdf_text(str(pdf))
+
+
+@functools.cache
+def _pdf_text(pdf: str) -> tuple[list[str], str]:
+    """The pages' text (extracted once per file: several tests read the same PDF)."""
     from pypdf import PdfReader
 
-    pages = [p.extract_text() or "" for p in PdfReader(str(pdf)).pages]
+    pages = [p.extract_text() or "" for p in PdfReader(pdf).pages]
     return pages, "\n".join(pages)
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def _lowest(scores, k: int = 2) -> list[dict]:
+    return sorted((d for d in scores.dimensions if d["score"] is not None), key=lambda d: d["score"])[:k]
 
 
 def test_pdf_content(rendered):
     inputs, pdf, _, _ = rendered
     pages, text = _text(pdf)
     assert len(pages) >= 10
-    flat = re.sub(r"\s+", " ", text)
+    flat = _flat(text)
     assert "Acme <Corp> & Sons" in flat
     for d in inputs.questionnaire.dimensions:
         assert d.title in flat, d.title
-    assert "Churn propensity model" in flat
-    assert fmt_money(240000, "EUR") in flat
+    assert inputs.plan.target["name"] == "Churn propensity model" and "Churn propensity model" in flat
+    assert fmt_money(inputs.plan.budget["shift"], "EUR") in flat
     assert re.search(rf"Page 1 of {len(pages)}\b", pages[0])  # a discreet page number on the cover
     assert "Executive summary" not in pages[0] and "Confidential\n" not in pages[0]  # no running header/footer
     assert re.search(rf"Page 2 of {len(pages)}\b", pages[1])
@@ -177,17 +85,39 @@ def test_pdf_content(rendered):
         assert leak not in clean, leak
     assert not re.search(r"\b(None|nan|NaN|TBD)\b", clean)
     _assert_no_raw_data(flat.replace(EVIL, ""))
-    # the import log reads as words, not Python lists
-    assert "Straight-lining: 2 respondents (R001, R002); speeders: 1 (R007)" in flat
-    assert "row 5, column role: “Intern”: unknown role" in flat
+
+
+def test_import_log_reads_as_words(rendered):
+    inputs, pdf, _, _ = rendered
+    flat = _flat(_text(pdf)[1])
+    forms, monkey = inputs.import_log
+    assert forms["file_name"] == HOSTILE_FILE and HOSTILE_FILE in flat
+    # the quality flags the importer really raised, ids and all, as a sentence
+    for entry in (forms, monkey):
+        assert entry["quality"], entry
+        assert quality_text(entry["quality"]) in flat
+    assert quality_text(forms["quality"]).startswith("Straight-lining: ")
+    # the row the importer set aside, located as the user sees it in the file
+    problem = forms["problems"][0]
+    assert f"row {problem['row']}, column {problem['column']}: “{UNKNOWN_ROLE}”: not a role" in flat
     assert "Set aside: unreadable role: 1" in flat
-    # thresholds in words, from the thresholds the scores carry
-    assert "Agreement rwg below 0.70 flagged" in flat and "Perception gap ≥ 10 points flagged" in flat
+
+
+def test_method_appendix_states_the_real_thresholds(rendered):
+    inputs, pdf, _, _ = rendered
+    flat = _flat(_text(pdf)[1])
+    t = inputs.scores.thresholds
+    assert f"Agreement rwg below {t['rwg_min']:.2f} flagged" in flat
+    assert f"Perception gap ≥ {t['perception_gap_points']:.0f} points flagged" in flat
+    assert f"Minimum respondents {t['min_respondents']}" in flat
+    assert f"Bootstrap: {t['n_resamples']:,} resamples, seed {t['seed']}, 95% percentile interval" in flat
     # the sensitivity check in one sentence, weakest by title
-    assert re.search(r"The ranking of the three weakest friction points \(Governance vs model velocity, ", flat)
-    assert "one-at-a-time changes" in flat and "of 50 random joint perturbations" in flat
-    # the real trace: points per item and the closing aggregation line
-    assert "Sum of points = friction-point score" in flat
+    weakest = [inputs.questionnaire.dimension_by_id[d].title for d in inputs.scores.sensitivity["weakest"]]
+    assert f"The ranking of the three weakest friction points ({', '.join(weakest)})" in flat
+    draws = inputs.scores.sensitivity["random"]["draws"]
+    assert "one-at-a-time changes" in flat and f"of {draws:,} random joint perturbations" in flat
+    # the real trace: points per item and the closing aggregation line, one per friction point
+    assert flat.count("Sum of points = friction-point score") == len(inputs.questionnaire.dimensions)
     assert re.search(r"= \d+\.\d\d \(role-balanced: \(", flat)
 
 
@@ -199,16 +129,17 @@ def _assert_no_raw_data(flat: str) -> None:
     assert not m, flat[max(0, m.start() - 80):m.end() + 80]
 
 
-def test_trace_points_add_up_to_the_score():
+def test_trace_points_add_up_to_the_score(report_ws):
     from assessment.report.appendix import trace_from_explain
 
-    inputs = make_inputs()
+    inputs = report_ws.baseline
     q = inputs.questionnaire
-    frame = scoring.explain(q, inputs.responses, "governance")
+    frame = inputs.explain["governance"]
     t = trace_from_explain(frame, q)
     assert t is not None and t["item_rows"]
     points = sum(float(r["points"]) for r in t["item_rows"])
     assert points == pytest.approx(frame.attrs["score"], abs=0.01 * len(t["item_rows"]))
+    assert frame.attrs["score"] == pytest.approx(inputs.scores.dimension("governance")["score"])
     assert t["final"].startswith(f"= {frame.attrs['score']:.2f} (role-balanced: (")
     assert {r["id"] for r in t["item_rows"]} == {qq.id for qq in q.dimension_by_id["governance"].scored_questions}
     assert all(len(r["text"]) <= 120 for r in t["item_rows"])
@@ -216,7 +147,7 @@ def test_trace_points_add_up_to_the_score():
 
 
 def test_plain_words_helpers():
-    from assessment.report.appendix import quality_text, sensitivity_summary, threshold_rows
+    from assessment.report.appendix import sensitivity_summary, threshold_rows
 
     assert quality_text({"straight-lining": ["114694376417", "114610365915"], "speeder": ["114692367636"]}) == \
         "Straight-lining: 2 respondents (114694376417, 114610365915); speeders: 1 (114692367636)"
@@ -228,6 +159,9 @@ def test_plain_words_helpers():
     assert rows["Bootstrap"] == "Bootstrap: 2,000 resamples, seed 20240501, 95% percentile interval"
     assert rows["Levels"] == "Level 1 from 0; Level 2 from 20"
     assert rows["Minimum respondents"].startswith("Minimum respondents 5")
+    # a threshold the report does not know yet is still shown, never dropped
+    assert dict(threshold_rows(dict(scoring.THRESHOLDS, n_resamples=1, seed=1, level_boundaries={},
+                                    new_rule=0.4)))["New rule"] == "0.40"
     unstable = {"delta": 0.2, "n": 3, "weakest": ["a", "b", "c"], "stable": False,
                 "one_at_a_time": {"perturbations": 10, "same_share": 0.9,
                                   "changes": [{"weight": "question A-01 x0.8", "enter": ["d"], "leave": ["c"]}]},
@@ -243,13 +177,63 @@ def test_plain_words_helpers():
 
 
 def test_executive_summary_is_one_page_and_answers_first(rendered):
-    _, pdf, _, _ = rendered
+    inputs, pdf, _, _ = rendered
     pages, _ = _text(pdf)
-    summary = re.sub(r"\s+", " ", pages[1])
+    summary = _flat(pages[1])
     assert "For decision" in summary or "FOR DECISION" in summary
-    assert "approve" in summary and fmt_money(240000, "EUR") in summary
-    assert "n = 48" in summary
+    assert "approve" in summary and fmt_money(inputs.plan.budget["shift"], "EUR") in summary
+    assert f"n = {inputs.scores.respondents}" in summary
     assert "Contents" not in summary  # the TOC starts on the next page
+
+
+def test_headline_is_derived_from_the_data(rendered):
+    inputs, pdf, _, _ = rendered
+    pages, _ = _text(pdf)
+    headline = build_context(inputs)["summary"]["headline"]
+    overall = inputs.scores.overall
+    assert headline.startswith(f"At {overall['score']:.0f}/100 (Level {overall['level']}")
+    for d in _lowest(inputs.scores):
+        assert f"{d['title']} ({d['score']:.0f})" in headline
+    assert fmt_money(inputs.plan.budget["shift"], "EUR") in headline
+    assert inputs.plan.target["name"] in headline
+    # the instrument has no model-quality items: no claim about models versus operations
+    assert "not models" not in headline
+    for page in pages[:2]:
+        assert _flat(headline) in _flat(page)
+
+
+def test_no_internal_references(rendered, rendered_follow_up):
+    _, pdf, _, out = rendered
+    for html in (out / "report.html", rendered_follow_up.with_suffix(".html")):
+        text = html.read_text()
+        for ref in ("BRIEF", "/work/shared", "section 6", "not models"):
+            assert ref not in text, (html.name, ref)
+
+
+def test_plan_pages_use_the_plans_structured_fields(rendered):
+    inputs, pdf, _, _ = rendered
+    flat = _flat(_text(pdf)[1])
+    plan = inputs.plan
+    measured_on = plan.actions[0].measured_on
+    assert all(a.measured_on == measured_on for a in plan.actions)
+    # the common place of measurement is stated once, not repeated after every KPI
+    assert f"Every KPI is also read against {measured_on}." in flat
+    assert f"All measures are tracked against {measured_on}." in flat
+    assert f"{plan.actions[0].kpi}, measured on" not in flat
+    ctx = build_context(inputs)["plan"]
+    kpis = {a["id"]: a["kpi"] for a in ctx["actions"]}
+    assert kpis == {a.id: a.kpi for a in plan.actions}
+    for m, row in zip(plan.milestones, ctx["milestones"], strict=True):
+        assert row["day"] == m.day
+        assert row["outcome"] == list(m.delivered[:4]) or not m.delivered
+        assert row["outcome_more"] == max(len(m.delivered) - 4, 0)
+        assert row["all_measures"] == (list(m.measures) or [m.pnl_measure]) + (
+            ["dimension scores of the re-assessment against this plan's baseline"] if m.reassessment else []) + (
+            [m.pnl_measure] if m.reassessment and m.measures else [])
+    last = ctx["milestones"][-1]
+    assert plan.milestones[-1].reassessment in last["outcome_tail"]
+    # the friction that scales the shift is a 0-1 share: printed as points out of 100
+    assert f"scaled by overall friction ({plan.budget['friction'] * 100:.0f}/100)" in flat
 
 
 def test_fonts_embedded(rendered):
@@ -277,7 +261,7 @@ def test_fonts_embedded(rendered):
 def test_injection_is_literal_text(rendered):
     _, pdf, fetcher, out = rendered
     _, text = _text(pdf)
-    flat = re.sub(r"\s+", " ", text)
+    flat = _flat(text)
     assert '<img src="file:///etc/hostname">' in flat
     assert "<script>alert(1)</script>" in flat
     assert "{{ 7*7 }}" in flat
@@ -307,10 +291,11 @@ def test_fetcher_refuses_everything_else(tmp_path):
     assert len(f.denied) == 6
 
 
-def test_reproducible_bytes(tmp_path, monkeypatch):
+def test_reproducible_bytes(report_ws, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    a = render_pdf(make_inputs(), tmp_path / "a.pdf")
-    b = render_pdf(make_inputs(), tmp_path / "b.pdf")
+    inputs = dataclasses.replace(report_ws.baseline, report_date=None)
+    a = render_pdf(inputs, tmp_path / "a.pdf")
+    b = render_pdf(inputs, tmp_path / "b.pdf")
     assert hashlib.sha256(a.read_bytes()).hexdigest() == hashlib.sha256(b.read_bytes()).hexdigest()
     from pypdf import PdfReader
 
@@ -318,20 +303,62 @@ def test_reproducible_bytes(tmp_path, monkeypatch):
     assert "20231114" in str(meta.get("/CreationDate"))
 
 
-def test_progress_section_leads_summary():
-    html = render_html(make_inputs(progress=True))
-    assert "Progress since 2024-Q4" in html
+def test_progress_section_leads_summary(report_ws, rendered_follow_up):
+    inputs = report_ws.follow_up
+    progress = inputs.progress
+    moved = [d for d in progress["dimensions"] if d["significant"]]
+    assert [d["id"] for d in moved] == [IMPROVED]
+    html = rendered_follow_up.with_suffix(".html").read_text()
+    assert "Progress since baseline" in html
     summary = html[html.index('id="summary"'):html.index('id="contents"')]
-    assert "Since 2024-Q4, 7 of 7 friction points moved" in summary
+    assert f"Since baseline, 1 of {len(progress['dimensions'])} friction points moved" in summary
+    title = inputs.questionnaire.dimension_by_id[IMPROVED].title
+    assert f"the largest change is {title} (+{moved[0]['change']:.0f} points)" in summary
 
 
-def test_workbook(tmp_path):
+def test_progress_tracks_the_saved_plan(report_ws, rendered_follow_up):
+    saved = report_ws.follow_up.progress["saved_plan"]
+    flat = _flat(_text(rendered_follow_up)[1])
+    assert "did the friction points it worked on move" in flat and "Measured at day-90" in flat
+    for a in saved["actions"][:3]:
+        assert a["title"] in flat
+    # structured milestones: delivered titles and library KPIs, no re-parsed sentences
+    first = saved["milestones"][0]
+    assert first["delivered"] and first["measures"]
+    ctx = build_context(report_ws.follow_up)["progress"]
+    row = ctx["milestones"][0]
+    assert row["promised"] == first["delivered"]
+    assert row["measures"] == first["measures"]
+    assert row["measured_on"] == first["measured_on"]
+    titles = {d.id: d.title for d in report_ws.follow_up.questionnaire.dimensions}
+    dims = {a["dimension"] for a in saved["actions"] if a["id"] in first["actions"]}
+    assert row["measured"].count("(") == len(dims)
+    assert all(titles[d] in row["measured"] for d in dims)
+
+
+def test_progress_shows_older_saved_plans_as_written(report_ws):
+    """Plans saved before milestones had structured fields: their sentences are shown as they are."""
+    progress = dict(report_ws.follow_up.progress)
+    saved = dict(progress["saved_plan"])
+    saved["milestones"] = [{"day": m["day"], "outcome": m["outcome"], "measure": m["measure"]}
+                           for m in saved["milestones"]]
+    progress["saved_plan"] = saved
+    ctx = build_context(dataclasses.replace(report_ws.follow_up, progress=progress))["progress"]
+    for m, row in zip(saved["milestones"], ctx["milestones"], strict=True):
+        assert row["promised"] == [m["outcome"]] and row["measures"] == [m["measure"]]
+        assert row["measured_on"] == ""
+    # without action ids, the friction points of the actions due by that day are measured
+    due = {a["dimension"] for a in saved["actions"] if a["end_day"] <= saved["milestones"][0]["day"]}
+    assert ctx["milestones"][0]["measured"].count("(") == len(due)
+
+
+def test_workbook(report_ws, tmp_path):
     from openpyxl import load_workbook
 
-    inputs = make_inputs()
+    inputs = report_ws.baseline
     path = write_results_workbook(inputs, tmp_path / "results.xlsx")
     wb = load_workbook(path)
-    for name in ("Summary", "Dimensions", "Items", "Roles", "Plan", "Actions", "Responses", "Imports"):
+    for name in ("Summary", "Dimensions", "Items", "Roles", "Plan", "Actions", "Responses", "Trace", "Imports"):
         assert name in wb.sheetnames, name
     for name in ("Dimensions", "Items", "Roles", "Actions", "Responses"):
         ws = wb[name]
@@ -346,15 +373,24 @@ def test_workbook(tmp_path):
                 if isinstance(v, str) and "HYPERLINK" in v:
                     found_evil = True
                     assert cell.data_type == "s"
-                if v == "=cmd|' /C calc'!A0.csv":
+                if v == HOSTILE_FILE:
                     found_file = True
                     assert cell.data_type == "s"
                 if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
                     assert cell.data_type == "s", (ws.title, cell.coordinate, v)
     assert found_evil and found_file
-    # the dimension scores agree with the input
+    # the numbers agree with the scores and the plan
     dims = {r[0].value: r for r in wb["Dimensions"].iter_rows(min_row=2)}
-    assert dims["governance"][2].value == pytest.approx(31.4)
+    assert dims["governance"][2].value == pytest.approx(inputs.scores.dimension("governance")["score"])
+    summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows(min_row=2)}
+    assert summary["Respondents"] == inputs.scores.respondents
+    assert summary["Target deployment"] == inputs.plan.target["name"]
+    assert summary["Amount moved (EUR)"] == pytest.approx(inputs.plan.budget["shift"])
+    assert summary["Perception gap threshold (points)"] == inputs.scores.thresholds["perception_gap_points"]
+    actions = {r[0].value: r for r in wb["Actions"].iter_rows(min_row=2)}
+    assert set(actions) == {a.id for a in inputs.plan.actions}
+    first = inputs.plan.actions[0]
+    assert actions[first.id][7].value == first.kpi and actions[first.id][8].value == first.measured_on
 
 
 @pytest.fixture(scope="module")
@@ -379,7 +415,7 @@ def test_cli_report_real_pipeline(demo_ws, tmp_path, monkeypatch):
     pages, text = _text(pdf)
     assert len(pages) >= 10 and "Northwind Mutual" in text
     assert re.search(rf"Page 1 of {len(pages)}\b", pages[0])
-    flat = re.sub(r"\s+", " ", text)
+    flat = _flat(text)
     _assert_no_raw_data(flat)
     # role-routed items still give a pooled alpha (pairs never answered together drop
     # out of the covariance sum, as pingouin computes it); each friction point says so
@@ -401,5 +437,5 @@ def test_cli_per_unit_and_errors(demo_ws, tmp_path):
     written = sorted(p.name for p in tmp_path.glob("u-*.pdf"))
     assert written == ["u-claims-operations.pdf", "u-commercial-insurance.pdf", "u-personal-lines.pdf"]
     res = CliRunner().invoke(cli, ["-w", str(demo_ws), "report", "--unit", "Nowhere"])
-    assert res.exit_code == 1 and "no responses for unit 'Nowhere'" in res.output
+    assert res.exit_code == 1 and "no respondents to score for unit 'Nowhere'" in res.output
     assert "Traceback" not in res.output

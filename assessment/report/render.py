@@ -47,31 +47,7 @@ def render_html(inputs: ReportInputs) -> str:
     """The report as one HTML document (stylesheet and fonts referenced from the template folder)."""
     logo = _logo(inputs)
     ctx = build_context(inputs, logo_url=logo.as_uri() if logo else None)
-    ctx["dims_sorted_claim"] = _profile_claim(ctx)
-    ctx["who_claim"] = _who_claim(ctx)
     return _environment().get_template("report.html").render(**ctx)
-
-
-def _profile_claim(ctx: dict) -> str:
-    w = ctx["summary"]["weakest"]
-    if not w:
-        return "Friction profile: not enough answers to score"
-    names = " and ".join(x["title"] for x in w[:2])
-    scored = [d for d in ctx["dims"] if d["score_value"] is not None]
-    top = max(scored, key=lambda d: d["score_value"]) if scored else None
-    tail = f"; {top['title']} is the strongest at {top['score']}" if top else ""
-    verb = "are among the weakest" if ctx["summary"]["hedge"] else "hold the operating model back"
-    return f"{names} {verb} ({w[0]['score']} and {w[1]['score'] if len(w) > 1 else ''}){tail}".replace(" and )", ")")
-
-
-def _who_claim(ctx: dict) -> str:
-    rows = [g for g in ctx["gap"]["rows"] if g["flagged"]]
-    if rows:
-        g = max(rows, key=lambda g: abs(g["diff_value"]))
-        side = "more" if g["diff_value"] > 0 else "less"
-        return (f"Leaders rate {g['title']} {abs(g['diff_value']):.0f} points {side} favourably than the people "
-                "who run the models")
-    return "Leaders and practitioners see broadly the same friction"
 
 
 def html_to_pdf(html: str, path: Path | None = None, *, logo: Path | None = None, pdf_variant: str | None = None,

@@ -1,0 +1,169 @@
+"""The 90-day plan: target, budget shift, candidates, actions and owners, milestones,
+what is paused and the risks. Read from the planner's :class:`~assessment.planning.Plan`
+object and its structured fields; no sentence the planner wrote is parsed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from .. import charts
+from ..formatting import MISSING, fmt_money, fmt_pct, fmt_score, fmt_signed_money, long_date
+
+if TYPE_CHECKING:
+    from ...planning import Milestone, Plan, PlannedAction
+    from ..basis import Basis
+
+NOT_AGREED = "To be agreed with the client"
+REASSESSMENT_MEASURE = "dimension scores of the re-assessment against this plan's baseline"
+
+
+def _target(plan: Plan, currency: str) -> dict[str, Any]:
+    t = plan.target
+    return {"id": t["id"], "name": t["name"], "stage": t["stage"], "pnl_metric": t["pnl_metric"],
+            "value_at_stake": fmt_money(t["value_at_stake"], currency),
+            "quarter_value": fmt_money(t["value_at_stake"] / 4, currency),
+            "business_owner": t["business_owner"], "technology_owner": t["technology_owner"], "why": t["why"]}
+
+
+def _budget(plan: Plan, target: dict[str, Any], b: Basis) -> dict[str, Any]:
+    """The before/after budget table, its chart, and the hardening split by friction point."""
+    currency, budget = b.currency, plan.budget
+    before, after = budget["before"], budget["after"]
+    lines = [("New-model development", "experimental models", before["new_models"], after["new_models"]),
+             (f"Hardening {target['name']}", "hardening", before["hardening"], after["hardening"])]
+    rows = [{"line": name, "tag": tag, "before": fmt_money(x, currency), "after": fmt_money(y, currency),
+             "delta": fmt_signed_money(y - x, currency)} for name, tag, x, y in lines]
+    tb, ta = sum(x for _, _, x, _ in lines), sum(y for _, _, _, y in lines)
+    total = {"before": fmt_money(tb, currency), "after": fmt_money(ta, currency),
+             "delta": fmt_signed_money(ta - tb, currency),
+             "note": "a pure reallocation: the changes sum to zero" if abs(ta - tb) < 0.5
+             else f"net change {fmt_signed_money(ta - tb, currency)}"}
+    svg = charts.budget_bars([(name, x, y) for name, _, x, y in lines], currency=currency, accent=b.accent,
+                             title="Budget moves from new models to hardening")
+    titles = {d.id: d.title for d in b.q.dimensions}
+    by_dim = [{"title": titles.get(k, k), "amount": fmt_money(v, currency)}
+              for k, v in budget["by_dimension"].items() if v]
+    return {"budget_rows": rows, "budget_total": total, "budget_svg": Markup(svg), "by_dimension": by_dim}
+
+
+def _deployments(plan: Plan, currency: str) -> list[dict[str, Any]]:
+    return [{"name": d["name"], "stage": d["stage"], "value": fmt_money(d["value_at_stake"], currency),
+             "metric": d["pnl_metric"], "rank": fmt_score(d["rank"]), "eligible": "yes" if d["eligible"] else "no",
+             "target": d["id"] == plan.target["id"]}
+            for d in sorted(plan.deployments, key=lambda d: (d["rank"], d["id"]))]
+
+
+def _action(a: PlannedAction, titles: dict[str, str], currency: str, common: str) -> dict[str, Any]:
+    by_name: dict[str, list[str]] = {}
+    for o in a.owners:
+        by_name.setdefault(o["name"], []).append(o["role_label"])
+    return {"id": a.id, "title": a.title, "description": a.description, "addresses": titles.get(a.dimension, a.dimension),
+            "phase": a.phase, "days": f"{a.start_day}–{a.end_day}", "start": a.start_day, "end": a.end_day,
+            "owner_names": " / ".join(dict.fromkeys(o["name"] for o in a.owners)) or NOT_AGREED,
+            "owner_groups": [{"name": k, "roles": ", ".join(dict.fromkeys(v))} for k, v in by_name.items()],
+            "kpi": a.kpi if a.measured_on == common else f"{a.kpi}, measured on {a.measured_on}",
+            "cost": fmt_money(a.cost, currency)}
+
+
+def _actions(plan: Plan, b: Basis) -> dict[str, Any]:
+    """The action table, the Gantt chart, the first 30 days, and where most KPIs are measured."""
+    titles = {d.id: d.title for d in b.q.dimensions}
+    ordered = sorted(plan.actions, key=lambda a: (a.start_day, a.id))
+    # Where (nearly) every KPI is measured is said once above the table, not after each KPI.
+    places = Counter(a.measured_on for a in ordered).most_common(1)
+    common = places[0][0] if places and places[0][1] >= max(2, len(ordered) // 2) else ""
+    actions = [_action(a, titles, b.currency, common) for a in ordered]
+    bars = [charts.GanttBar(a.title, " / ".join(o["role_label"] for o in a.owners[:2]), a.phase, a.start_day,
+                            a.end_day) for a in ordered]
+    gantt = charts.gantt(bars, width=490, title="90-day plan: actions by day and phase") if bars else ""
+    return {"actions": actions, "gantt_svg": Markup(gantt), "kpi_common": common,
+            "first30": [a for a in actions if a["phase"] == 1 or a["start"] <= 30][:3]}
+
+
+def milestone_measures(m: Milestone) -> list[str]:
+    """How a milestone is checked: its actions' library KPIs (else the target's P&L metric),
+    plus the re-assessment at the last milestone."""
+    measures = list(m.measures) or [m.pnl_measure]
+    if m.reassessment:
+        measures.append(REASSESSMENT_MEASURE)
+        if m.measures:
+            measures.append(m.pnl_measure)
+    return measures
+
+
+def _milestone(m: Milestone, rdate: dt.date) -> dict[str, Any]:
+    delivered = list(m.delivered) or [f"No funded action finishes between day {m.previous_day + 1} and day {m.day}"]
+    measures = milestone_measures(m)
+    tail = (f"Re-assessment with the same questionnaire ({m.reassessment}) to show whether the friction scores "
+            "moved." if m.reassessment else "")
+    return {"day": m.day, "date": long_date(rdate + dt.timedelta(days=m.day)), "outcome": delivered[:4],
+            "outcome_more": max(len(delivered) - 4, 0), "outcome_tail": tail, "measures": measures[:3],
+            "measures_more": max(len(measures) - 3, 0), "all_measures": measures,
+            "measured_on": m.measured_on if m.measures else ""}
+
+
+def _pause(plan: Plan, target_name: str, currency: str) -> list[dict[str, str]]:
+    stage = {d["id"]: d["stage"] for d in plan.deployments}
+    return [{"name": p["name"], "stage": stage[p["id"]], "saving": fmt_money(p["quarterly_cost"], currency),
+             "restart": f"Resume when {target_name} has met its day-90 milestone and its monitoring SLO has held "
+                        "for 4 consecutive weeks."} for p in plan.pause_detail["items"]]
+
+
+def risks(dims: list[dict[str, Any]], flagged_gaps: list[dict[str, Any]], small_roles: list[str],
+          target: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Risks raised by the data (disagreement, perception gaps, small groups) and by the plan itself."""
+    owner_b = target["business_owner"] if target else "Engagement sponsor"
+    owner_t = target["technology_owner"] if target else "Technology lead"
+    out = [{"risk": f"Respondents disagree on {d['title']} (rwg {d['rwg']}); the score may hide two camps.",
+            "mitigation": "Validate the finding in a workshop with both camps before day 30.",
+            "owner": owner_b, "source": "agreement flag"} for d in dims if "contested" in d["flags"]]
+    out += [{"risk": f"Leadership and practitioners see {g['title']} differently ({g['difference']} points); "
+                     "leaders may overestimate readiness.",
+             "mitigation": f"Walk through {target['name'] if target else 'the deployment'}'s failure modes "
+                           "with practitioners before the day-30 checkpoint.",
+             "owner": owner_t, "source": "perception gap"} for g in flagged_gaps[:2]]
+    if small_roles:
+        out.append({"risk": "Too few answers from " + ", ".join(small_roles) + " to show their view separately.",
+                    "mitigation": "Interview these roles in phase 1 and include them in the day-90 re-survey.",
+                    "owner": owner_b, "source": "small sample"})
+    out.append({"risk": "Engineers are pulled back to new-model work and hardening stalls.",
+                "mitigation": "Steering group enforces the pause list; any exception needs the business owner's sign-off.",
+                "owner": owner_b, "source": "plan"})
+    return out[:6]
+
+
+def _dates(rdate: dt.date) -> dict[str, str]:
+    return {"reassess": long_date(rdate + dt.timedelta(days=90)), "d45": long_date(rdate + dt.timedelta(days=45))}
+
+
+def no_plan(b: Basis, dims: list[dict[str, Any]], flagged_gaps: list[dict[str, Any]],
+            small_roles: list[str]) -> dict[str, Any]:
+    """The plan context when no plan could be built: nothing moves, and the pages say so."""
+    return {"target": None, "shift": MISSING, "shift_value": 0.0, "deployments": [], "first30": [],
+            "milestones": [], "measured_on": "", "pause": [], "notes": [], "success": [], "actions": [],
+            "risks": risks(dims, flagged_gaps, small_roles, None), **_dates(b.rdate)}
+
+
+def plan_section(b: Basis, dims: list[dict[str, Any]], flagged_gaps: list[dict[str, Any]],
+                 small_roles: list[str]) -> dict[str, Any]:
+    """The complete plan context (``no_plan`` when the inputs carry no plan)."""
+    plan = b.inputs.plan
+    if plan is None:
+        return no_plan(b, dims, flagged_gaps, small_roles)
+    currency = b.currency
+    target = _target(plan, currency)
+    milestones = [_milestone(m, b.rdate) for m in plan.milestones]
+    budget = plan.budget
+    return {"target": target, "shift": fmt_money(budget["shift"], currency), "shift_value": budget["shift"],
+            "max_shift": fmt_pct(budget["max_shift"]), "friction": fmt_score(budget["friction"] * 100),
+            "rule": budget["rule"], **_budget(plan, target, b), "deployments": _deployments(plan, currency),
+            **_actions(plan, b), "milestones": milestones,
+            "measured_on": next((m["measured_on"] for m in milestones if m["measured_on"]), ""),
+            "pause": _pause(plan, target["name"], currency), "notes": list(plan.notes),
+            "risks": risks(dims, flagged_gaps, small_roles, target),
+            "total_cost": fmt_money(plan.total_cost, currency),
+            "success": milestones[-1]["measures"][:3] if milestones else [], **_dates(b.rdate)}
