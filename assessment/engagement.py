@@ -63,6 +63,12 @@ class Engagement(_Model):
     brand_colour: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] | None = None
     logo: str | None = None
     round: str | None = None
+    exclude_flags: list[Literal["speeder", "straight-lining", "duplicate-email", "duplicate-id",
+                                "identical-answers"]] = Field(
+        default_factory=lambda: ["speeder", "straight-lining"],
+        description="respondents with these quality flags are left out of every score")
+    min_group_size: int = Field(default=5, ge=1, le=100,
+                                description="client-facing outputs show no number from fewer respondents")
     budget: Budget = Field(default_factory=Budget)
     deployments: list[Deployment] = Field(default_factory=list)
 

@@ -62,20 +62,27 @@ def load_round(workspace: Workspace | str | Path, *, round: str | None = None,
     return (round or current_round_name(ws)), responses
 
 
+def exclude_flags(workspace: Workspace, include_flagged: bool = False) -> list[str]:
+    """The quality flags that leave a respondent out of the scores (none with ``include_flagged``)."""
+    return [] if include_flagged else list(workspace.engagement.exclude_flags)
+
+
 def evaluate(workspace: Workspace | str | Path, *, round: str | None = None, unit: str | None = None,
-             plan: bool = True, max_shift: float | None = None, **score_options: Any) -> Evaluation:
+             plan: bool = True, max_shift: float | None = None, include_flagged: bool = False,
+             **score_options: Any) -> Evaluation:
     """Load a round of ``workspace``, score it and (with ``plan``) build the 90-day plan.
 
-    ``score_options`` go to :func:`assessment.scoring.score` (``aggregation``,
-    ``n_resamples``, ``seed``, ``by``, ``sensitivity``). A plan that cannot be built
-    (no deployment to harden, say) leaves ``plan`` None and ``plan_error`` set;
-    ``max_shift`` overrides the engagement's cap.
+    Respondents with a quality flag the engagement excludes (``exclude_flags``) are
+    left out unless ``include_flagged``. ``score_options`` go to
+    :func:`assessment.scoring.score` (``aggregation``, ``n_resamples``, ``seed``, ``by``,
+    ``sensitivity``). A plan that cannot be built (no deployment to harden, say) leaves
+    ``plan`` None and ``plan_error`` set; ``max_shift`` overrides the engagement's cap.
     """
     from .scoring import score
 
     ws = _workspace(workspace)
     name, responses = load_round(ws, round=round, unit=unit)
-    scores = score(ws.questionnaire, responses, **score_options)
+    scores = score(ws.questionnaire, responses, exclude_flags=exclude_flags(ws, include_flagged), **score_options)
     built, error = None, None
     if plan:
         from .planning import build_plan

@@ -88,3 +88,23 @@ def test_report_has_progress_section(two_rounds, runner, tmp_path):
     # the plan saved at baseline is tracked against what the re-assessment measured
     assert "did the friction points it worked on move" in text
     assert "Measured at day-90" in text
+
+
+def test_small_groups_are_never_beyond_the_noise(worked_yaml):
+    """Two people (one per role) in each round: resampling has nothing to draw, so no
+    interval and no verdict beyond "too few to tell", however large the change."""
+    from assessment import load_questionnaire
+    from assessment.responses import from_records
+    from assessment.scoring import compare_rounds
+
+    q = load_questionnaire(worked_yaml)
+    def people(answer: int) -> list[dict]:
+        return [{"id": f"{role}-1", "role": role, "answers": {"GOV-1": answer, "GOV-2": 6 - answer, "MON-1": answer}}
+                for role in ("exec", "ds")]
+    data = compare_rounds(q, from_records(people(1)), from_records(people(5)), n_resamples=200)
+    for entry in [data["overall"], *data["dimensions"]]:
+        if entry["change"] is None:
+            continue
+        assert entry["change"] > 0
+        assert entry["significant"] is None and entry["verdict"] == "too few to tell"
+        assert entry["ci_low"] is None and entry["ci_high"] is None

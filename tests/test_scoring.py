@@ -37,10 +37,19 @@ def worked_q() -> Questionnaire:
     return load_questionnaire(Path(__file__).parent / "data" / "worked.yaml")
 
 
+REFERENCE = Path(__file__).parent / "data" / "reference"
+
+
 @pytest.fixture
 def worked() -> dict[str, Any]:
-    path = Path(__file__).parent / "data" / "reference" / "worked_example.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The worked example. Its v2 file applies the revised statistics rules (alpha by
+    answer pattern, perception gap on common items); the respondent-level scores,
+    unchanged by those rules, are only in the first edition."""
+    data = json.loads((REFERENCE / "worked_example_v2.json").read_text(encoding="utf-8"))
+    first = json.loads((REFERENCE / "worked_example.json").read_text(encoding="utf-8"))
+    assert first["respondents"] == data["respondents"]
+    data["expected"]["respondent_dimension_scores"] = first["expected"]["respondent_dimension_scores"]
+    return data
 
 
 def close(a: float | None, b: float | None, tol: float = TOL) -> bool:
@@ -69,7 +78,10 @@ def test_worked_example_reproduces_every_expected_value(worked_q, worked):
         for key in ("coverage", "alpha", "rwg"):
             assert close(got[key], want[key]), (got["id"], key)
         for key, value in want["perception_gap"].items():
-            assert close(got["perception_gap"][key], value), (got["id"], key)
+            if isinstance(value, float):
+                assert close(got["perception_gap"][key], value), (got["id"], key)
+            else:
+                assert got["perception_gap"][key] == value, (got["id"], key)
 
 
 def test_worked_example_respondent_dimension_scores(worked_q, worked):
@@ -281,6 +293,47 @@ def test_compare_rounds_uses_common_questions_and_independent_groups(worked_q, w
         assert d["ci_low"] <= 0 <= d["ci_high"]
 
 
+def test_routed_alpha_reference_by_answer_pattern():
+    ref = json.loads((REFERENCE / "routed_alpha.json").read_text(encoding="utf-8"))
+    q = parse_questionnaire(ref["questionnaire"])
+    data = score(q, from_records(ref["respondents"]), n_resamples=FAST).to_dict()
+    want = ref["expected"]
+    assert data["respondents"] == want["respondents"]
+    assert close(data["overall"]["score"], want["overall"]["score"])
+    got, exp = data["dimensions"][0], want["dimensions"][0]
+    for key in ("score", "coverage", "alpha", "rwg"):
+        assert close(got[key], exp[key]), key
+    for role, value in exp["by_role"].items():
+        assert close(got["by_role"][role], value), role
+    for key, value in exp["perception_gap"].items():
+        assert (close(got["perception_gap"][key], value) if isinstance(value, float)
+                else got["perception_gap"][key] == value), key
+
+
+def test_no_common_statement_means_no_gap():
+    scale = {"points": [{"value": v, "label": str(v)} for v in range(1, 6)]}
+    q = parse_questionnaire({
+        "id": "apart", "version": "1", "scales": {"s5": scale},
+        "roles": [{"id": "lead", "label": "Lead", "group": "leadership"},
+                  {"id": "eng", "label": "Engineer", "group": "practitioner"}],
+        "levels": [{"level": 1, "name": "Low", "min": 0}],
+        "dimensions": [{"id": "d", "title": "D", "questions": [
+            {"id": "L", "text": "Leads only", "scale": "s5", "roles": ["lead"]},
+            {"id": "E", "text": "Engineers only", "scale": "s5", "roles": ["eng"]}]}]})
+    recs = [{"id": f"p{i}", "role": "lead" if i < 4 else "eng", "answers": {"L" if i < 4 else "E": 1 + i % 5}}
+            for i in range(8)]
+    gap = score(q, from_records(recs), n_resamples=FAST).to_dict()["dimensions"][0]["perception_gap"]
+    assert gap == {"items": [], "comparable": False, "leadership": None, "practitioners": None,
+                   "difference": None, "hedges_g": None, "n_leadership": None, "n_practitioners": None}
+
+
+def test_gap_is_leadership_minus_practitioners(worked_q, worked):
+    for d in score(worked_q, from_records(worked["respondents"]), n_resamples=FAST).to_dict()["dimensions"]:
+        gap = d["perception_gap"]
+        assert gap["difference"] == pytest.approx(gap["leadership"] - gap["practitioners"])
+        assert gap["difference"] > 0  # in the worked example leaders rate both dimensions higher
+
+
 # ----------------------------------------------------------------------------- properties
 
 ANSWER = st.one_of(st.integers(1, 5), st.just("NA"), st.none())
@@ -340,14 +393,19 @@ def test_reverse_keying_twice_is_identity(worked_q, records):
 @PROPS
 @given(records=survey(min_size=1))
 def test_scores_are_bounded_json_is_clean_and_ci_contains_score(worked_q, records):
-    data = score(worked_q, from_records(records), n_resamples=FAST).to_dict()
+    result = score(worked_q, from_records(records), n_resamples=FAST)
+    data = result.to_dict()
     json.dumps(data, allow_nan=False)
-    entries = [data["overall"], *data["dimensions"]]
-    for e in entries:
+    with_any = int(result.respondent_scores.notna().any(axis=1).sum())
+    entries = [(data["overall"], with_any), *((d, d["n_respondents"]) for d in data["dimensions"])]
+    for e, n in entries:
         if e["score"] is None:
             assert e["ci_low"] is None and e["level"] is None
             continue
         assert 0 <= e["score"] <= 100
+        if n < 3:  # too few to resample: no interval rather than a misleading one
+            assert e["ci_low"] is None and e["ci_high"] is None
+            continue
         assert e["ci_low"] - 1e-9 <= e["score"] <= e["ci_high"] + 1e-9
     for dim in data["dimensions"]:
         assert all(0 <= v <= 100 for v in dim["by_role"].values())
@@ -472,7 +530,7 @@ def test_cli_compare_rounds(runner, workspace, worked, tmp_path):
     assert mon["change"] > 0 and mon["significant"] is True
     table = runner.invoke(cli, ["-w", str(workspace.root), "score", "--compare", "baseline", "day-90",
                                 "--resamples", "300"])
-    assert table.exit_code == 0 and "Significant" in table.output and "paired" in table.output
+    assert table.exit_code == 0 and "Verdict" in table.output and "paired" in table.output
 
 
 def test_cli_no_respondents_is_a_one_line_error(runner, tmp_path, worked_yaml):
@@ -513,10 +571,35 @@ def test_alpha_with_items_routed_to_different_roles_matches_pingouin_and_reports
         recs.append({"id": f"p{i:02d}", "role": role, "unit": None, "answers": answers})
     responses = from_records(recs)
     dim = score(q, responses, n_resamples=FAST).to_dict()["dimensions"][0]
-    # As pingouin computes it: the pairs never answered together (lead-only x eng-only)
-    # drop out of the NaN-skipping sum of the covariance matrix; the trace stays.
-    wide = pd.DataFrame([{k: float(v) for k, v in r["answers"].items()} for r in recs])
-    cov = wide[["all-1", "all-2", "lead-only", "eng-only"]].cov()
-    expected = 4 / 3 * (1 - np.trace(cov.to_numpy()) / cov.sum().sum())
-    assert dim["alpha"] == pytest.approx(expected, abs=1e-12)
+    # Alpha by answer pattern: leads answered all-1, all-2, lead-only; engineers all-1,
+    # all-2, eng-only. Each pattern's alpha is pingouin's; the dimension's is their
+    # respondent-weighted mean (6 and 6 here).
+    def alpha_of(rows: list[dict[str, Any]], items: list[str]) -> float:
+        wide = pd.DataFrame([{k: float(r["answers"][k]) for k in items} for r in rows])
+        cov = wide.cov()
+        return len(items) / (len(items) - 1) * (1 - np.trace(cov.to_numpy()) / cov.sum().sum())
+
+    leads = alpha_of(recs[:6], ["all-1", "all-2", "lead-only"])
+    engineers = alpha_of(recs[6:], ["all-1", "all-2", "eng-only"])
+    assert dim["alpha"] == pytest.approx((6 * leads + 6 * engineers) / 12, abs=1e-12)
+    assert dim["alpha_groups"] == 2 and dim["alpha_ci"] is None
+    # the gap compares the two statements both groups were asked, nothing else
+    assert dim["perception_gap"]["items"] == ["all-1", "all-2"] and dim["perception_gap"]["comparable"]
     assert set(dim["alpha_by_role"]) == {"lead", "eng"}
+
+
+def test_flagged_respondents_are_left_out_of_every_number(worked_q, worked):
+    responses = from_records(worked["respondents"])
+    people = responses.respondents.copy()
+    people["flags"] = ["speeder" if rid == "r1" else "" for rid in people["respondent_id"]]
+    flagged = type(responses)(people, responses.answers)
+    without = responses.subset([r for r in people["respondent_id"] if r != "r1"])
+
+    result = score(worked_q, flagged, n_resamples=FAST, exclude_flags=["speeder", "straight-lining"]).to_dict()
+    assert result["excluded"] == {"count": 1, "by_flag": {"speeder": 1}, "flags": ["speeder", "straight-lining"]}
+    reference = score(worked_q, without, n_resamples=FAST).to_dict()
+    assert result["respondents"] == reference["respondents"] == 6
+    for key in ("overall", "dimensions", "items"):
+        assert result[key] == reference[key]
+    # put back for a sensitivity check: everyone counts again
+    assert score(worked_q, flagged, n_resamples=FAST).to_dict()["respondents"] == 7

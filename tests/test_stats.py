@@ -518,7 +518,22 @@ def test_bootstrap_undefined_scores_are_none() -> None:
     assert aggregate_scores(scores, strata, [1.0, 1.0, 5.0], [1.0, 1.0]) == ([55.0, None], 55.0)
 
     empty = bootstrap_scores(np.full((3, 2), NAN), np.zeros(3, dtype=int), [1.0], [1.0, 1.0])
-    assert empty == BootstrapResult([None, None], [None, None], None, None)
+    assert (empty.dim_low, empty.dim_high, empty.overall_low, empty.overall_high) == ([None, None], [None, None],
+                                                                                   None, None)
+
+
+def test_bootstrap_strata_only_when_every_role_has_three() -> None:
+    # two roles of 1 and 6: one respondent per role has nothing to resample, so the
+    # interval resamples respondents without strata (and is not zero-width)
+    scores = np.array([[10.0], [40.0], [50.0], [60.0], [70.0], [80.0], [90.0]])
+    small = bootstrap_scores(scores, np.array([0, 1, 1, 1, 1, 1, 1]), [1.0, 1.0], [1.0])
+    assert small.dim_strata == ["none"] and small.overall_strata == "none"
+    assert small.dim_high[0] - small.dim_low[0] > 0
+    both = bootstrap_scores(scores, np.array([0, 0, 0, 1, 1, 1, 1]), [1.0, 1.0], [1.0])
+    assert both.dim_strata == ["roles"]
+    # fewer than three respondents with a score: no interval at all
+    two = bootstrap_scores(np.array([[10.0], [90.0]]), np.array([0, 1]), [1.0, 1.0], [1.0])
+    assert two.dim_low == [None] and two.overall_low is None
 
 
 def test_bootstrap_role_balanced_differs_from_pooled() -> None:

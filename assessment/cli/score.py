@@ -44,20 +44,44 @@ def _csv(headers: list[str], rows: list[list[Any]]) -> str:
 # ------------------------------------------------------------------------------ score
 
 
-def _score_table(data: dict[str, Any]) -> str:
+def _header(data: dict[str, Any]) -> str:
+    line = (f"{data['questionnaire']['id']} v{data['questionnaire']['version']}: {data['respondents']} respondents "
+            f"scored, {data['aggregation']} aggregation")
+    excluded = data["excluded"]
+    if excluded["count"]:
+        why = ", ".join(f"{n} {flag}" for flag, n in excluded["by_flag"].items())
+        line += (f"; {excluded['count']} left out for quality flags ({why}; --include-flagged scores them)")
+    return line
+
+
+def _breakdown_table(data: dict[str, Any], min_group: int) -> list[str]:
+    breakdown = data.get("breakdown")
+    if not breakdown:
+        return []
+    dims = [d["id"] for d in data["dimensions"]]
+    b_rows = [[g["label"] + (" *" if g["respondents"] < min_group else ""), str(g["respondents"]),
+               *[_fmt(g["dimensions"].get(d)) for d in dims], _fmt(g["overall"])] for g in breakdown["groups"]]
+    out = ["", f"By {breakdown['by']}:", _table([breakdown["by"].title(), "n", *dims, "overall"], b_rows)]
+    if any(g["respondents"] < min_group for g in breakdown["groups"]):
+        out.append(f"* fewer than {min_group} respondents: identifiable, for your eyes only (client-facing "
+                   "outputs show no number for such a group)")
+    return out
+
+
+def _score_table(data: dict[str, Any], min_group: int = 5) -> str:
     headers = ["Dimension", "Score", "Level", "95% CI", "n", "Coverage", "Alpha", "rwg", "Gap", "Flags"]
     rows = []
     for d in data["dimensions"]:
         ci = f"{_fmt(d['ci_low'], '.0f')}-{_fmt(d['ci_high'], '.0f')}" if d["ci_low"] is not None else "-"
-        gap = d["perception_gap"]["difference"]
+        gap = d["perception_gap"]
+        gap_text = _fmt(gap["difference"], "+.0f") if gap["comparable"] else "n/c"
         rows.append([d["title"], _fmt(d["score"]), d["level_name"] or "-", ci, str(d["n_respondents"]),
                      _fmt(d["coverage"], ".0%"), _fmt(d["alpha"], ".2f"), _fmt(d["rwg"], ".2f"),
-                     _fmt(gap, "+.0f"), ", ".join(f["code"] for f in d["flags"]) or "-"])
+                     gap_text, ", ".join(f["code"] for f in d["flags"]) or "-"])
     o = data["overall"]
     t = data["thresholds"]
     ci = f"{_fmt(o['ci_low'], '.1f')}-{_fmt(o['ci_high'], '.1f')}" if o["ci_low"] is not None else "-"
-    out = [f"{data['questionnaire']['id']} v{data['questionnaire']['version']}: {data['respondents']} respondents, "
-           f"{data['aggregation']} aggregation", "",
+    out = [_header(data), "",
            _table(headers, rows, right={1, 3, 4, 5, 6, 7, 8}), "",
            f"Overall: {_fmt(o['score'])} ({o['level_name'] or '-'}, level {_fmt(o['level'], 'd')}), 95% CI {ci}"]
     sens = data.get("sensitivity") or {}
@@ -72,15 +96,11 @@ def _score_table(data: dict[str, Any]) -> str:
         f"Thresholds: low-coverage < {t['coverage_min']:.0%} answered; low-reliability alpha < {t['alpha_min']:.2f} "
         f"(reliability-unknown below 2 items or {t['alpha_min_respondents']} respondents); no-consensus rwg < "
         f"{t['rwg_min']:.2f} (agreement-indicative below {t['rwg_min_respondents']} respondents); perception-gap "
-        f">= {t['perception_gap_points']:g} points (leadership - practitioners); borderline = 95% CI crosses a "
-        f"level boundary; few-respondents n < {t['min_respondents']}. CI: {t['ci_level']:.0%} stratified bootstrap, "
-        f"{t['n_resamples']} resamples, seed {t['seed']}.")
-    breakdown = data.get("breakdown")
-    if breakdown:
-        dims = [d["id"] for d in data["dimensions"]]
-        b_rows = [[g["label"], str(g["respondents"]), *[_fmt(g["dimensions"].get(d)) for d in dims],
-                   _fmt(g["overall"])] for g in breakdown["groups"]]
-        out += ["", f"By {breakdown['by']}:", _table([breakdown["by"].title(), "n", *dims, "overall"], b_rows)]
+        f">= {t['perception_gap_points']:g} points (leadership - practitioners, on the statements both groups "
+        f"answered; n/c = no such statement); borderline = 95% CI crosses a level boundary; few-respondents n < "
+        f"{t['min_respondents']}. CI: {t['ci_level']:.0%} bootstrap (within roles when every role has 3 or more "
+        f"respondents with a score; none below 3 respondents), {t['n_resamples']} resamples, seed {t['seed']}.")
+    out += _breakdown_table(data, min_group)
     return "\n".join(out)
 
 
@@ -153,19 +173,19 @@ def _compare_output(data: dict[str, Any], fmt: str) -> str:
         return dump_json(data)
     entries = [("overall", "Overall", data["overall"])] + [(d["id"], d["title"], d) for d in data["dimensions"]]
     if fmt == "csv":
-        headers = ["dimension", a, b, "change", "ci_low", "ci_high", "significant"]
-        return _csv(headers, [[i, e[a], e[b], e["change"], e["ci_low"], e["ci_high"], e["significant"]]
-                              for i, _, e in entries])
+        headers = ["dimension", a, b, "change", "ci_low", "ci_high", "significant", "verdict"]
+        return _csv(headers, [[i, e[a], e[b], e["change"], e["ci_low"], e["ci_high"], e["significant"],
+                               e["verdict"]] for i, _, e in entries])
     rows = []
     for _, title, e in entries:
         ci = f"{_fmt(e['ci_low'], '+.1f')} to {_fmt(e['ci_high'], '+.1f')}" if e["ci_low"] is not None else "-"
-        sig = "-" if e["significant"] is None else ("yes" if e["significant"] else "no")
-        rows.append([title, _fmt(e[a]), _fmt(e[b]), _fmt(e["change"], "+.1f"), ci, sig])
+        rows.append([title, _fmt(e[a]), _fmt(e[b]), _fmt(e["change"], "+.1f"), ci, e["verdict"] or "-"])
     out = [f"Change from {a} ({data['respondents'][a]} respondents) to {b} ({data['respondents'][b]}):", "",
-           _table(["Dimension", a, b, "Change", "95% CI of change", "Significant"], rows), "",
+           _table(["Dimension", a, b, "Change", "95% CI of change", "Verdict"], rows), "",
            f"CI: {data['ci_level']:.0%} bootstrap, {data['method']} "
            f"({data['matched_respondents']} respondents matched across rounds), {data['n_resamples']} resamples, "
-           f"seed {data['seed']}; significant = the CI excludes 0."]
+           f"seed {data['seed']}; a change is beyond the noise when the CI excludes 0 and each round has 5 or more "
+           "respondents with a score (matched respondents when paired); with fewer: too few to tell."]
     if data["left_out_questions"]:
         out.append(f"Compared on the {data['common_questions']} questions answered in both rounds; left out: "
                    f"{', '.join(data['left_out_questions'])}.")
@@ -196,10 +216,13 @@ def _compare_output(data: dict[str, Any], fmt: str) -> str:
 @click.option("--sensitivity/--no-sensitivity", default=None,
               help="Check whether the weakest friction points stay the weakest when weights move by 20%. "
                    "Default: on for the table, off for json/csv (it costs a second on large surveys).")
+@click.option("--include-flagged", is_flag=True,
+              help="Score respondents whose quality flags engagement.yaml excludes (exclude_flags; by default "
+                   "speeders and straight-liners), as a sensitivity check.")
 @click.pass_context
 def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_: str | None,
           explain_dim: str | None, resamples: int, seed: int, aggregation: str | None,
-          compare: tuple[str, str] | None, sensitivity: bool | None) -> None:
+          compare: tuple[str, str] | None, sensitivity: bool | None, include_flagged: bool) -> None:
     """Score the imported responses: per friction point a 0-100 score, maturity level,
     95% CI, coverage, reliability (alpha), agreement (rwg), perception gap and trust flags.
 
@@ -211,13 +234,14 @@ def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_
       assess score --compare baseline day-90
     """
     from ..errors import AssessmentError
-    from ..pipeline import evaluate, load_round
+    from ..pipeline import evaluate, exclude_flags, load_round
     from ..scoring import compare_rounds, explain
     from ..store import load_workspace_responses
 
     ws = workspace_from(ctx)
     q = ws.questionnaire
     where = f" for unit {unit!r}" if unit else ""
+    excluded_flags = exclude_flags(ws, include_flagged)
 
     if compare:
         if explain_dim or by:
@@ -230,7 +254,7 @@ def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_
                                       file=ws.store_path)
             rounds.append(resp)
         data = compare_rounds(q, rounds[0], rounds[1], aggregation=aggregation, n_resamples=resamples, seed=seed,
-                              names=(compare[0], compare[1]))
+                              names=(compare[0], compare[1]), exclude_flags=excluded_flags)
         click.echo(_compare_output(data, fmt))
         return
 
@@ -238,16 +262,17 @@ def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_
         if by:
             raise click.UsageError("--explain cannot be combined with --by")
         _, responses = load_round(ws, round=round_, unit=unit)
-        click.echo(_explain_output(explain(q, responses, explain_dim, aggregation=aggregation), fmt))
+        click.echo(_explain_output(explain(q, responses, explain_dim, aggregation=aggregation,
+                                           exclude_flags=excluded_flags), fmt))
         return
     if sensitivity is None:
         sensitivity = fmt == "table"
     result = evaluate(ws, round=round_, unit=unit, plan=False, aggregation=aggregation, n_resamples=resamples,
-                      seed=seed, by=by, sensitivity=sensitivity).scores
+                      seed=seed, by=by, sensitivity=sensitivity, include_flagged=include_flagged).scores
     data = result.to_dict()
     if fmt == "json":
         click.echo(dump_json(data))
     elif fmt == "csv":
         click.echo(_score_csv(data))
     else:
-        click.echo(_score_table(data))
+        click.echo(_score_table(data, ws.engagement.min_group_size))

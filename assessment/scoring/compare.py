@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,8 @@ from ..questionnaire import Questionnaire
 from ..responses import Responses
 from .aggregate import aggregate, combine_roles, overall_score, respondent_scores
 from .contract import DEFAULT_SEED, THRESHOLDS, check_aggregation
-from .intervals import Sample, resampled_totals
+from .exclusion import exclude_flagged
+from .intervals import MIN_CI_RESPONDENTS, Sample, resampled_totals, stratify
 from .matrices import build_matrices, canonical_order
 from .result import clean, num
 
@@ -59,39 +62,82 @@ def _add(into: list[np.ndarray], more: tuple[np.ndarray, np.ndarray]) -> None:
 
 
 def _resampled_dims(rng: np.random.Generator, a: Sample, b: Sample, pairs: list[tuple[int, int]], n_roles: int,
-                    n_resamples: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+                    n_resamples: int, within_roles: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per-role sums and counts (B, R, D) of both rounds over the same resamples.
 
     Matched respondents are resampled as pairs (one draw counts for both rounds),
-    within their baseline role; everyone else within their own round and role.
+    within their baseline role when ``within_roles``; everyone else within their own
+    round (and role).
     """
+    def strata(roles: np.ndarray) -> np.ndarray | None:
+        return roles if within_roles else None
+
     if len(pairs) < 2:
-        ta = resampled_totals(rng, a.roles, [a], n_roles, n_resamples)[0]
-        tb = resampled_totals(rng, b.roles, [b], n_roles, n_resamples)[0]
+        ta = resampled_totals(rng, strata(a.roles), [a], n_roles, n_resamples)[0]
+        tb = resampled_totals(rng, strata(b.roles), [b], n_roles, n_resamples)[0]
         return list(ta), list(tb)
     pa, pb = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
     both = [Sample(a.scores[pa], a.roles[pa]), Sample(b.scores[pb], b.roles[pb])]
-    ta, tb = (list(t) for t in resampled_totals(rng, a.roles[pa], both, n_roles, n_resamples))
+    ta, tb = (list(t) for t in resampled_totals(rng, strata(a.roles[pa]), both, n_roles, n_resamples))
     for sample, paired, totals in ((a, pa, ta), (b, pb, tb)):
         rest = np.setdiff1d(np.arange(sample.scores.shape[0]), paired)
         if rest.size:
-            _add(totals, resampled_totals(rng, sample.roles[rest], [Sample(sample.scores[rest], sample.roles[rest])],
-                                          n_roles, n_resamples)[0])
+            part = Sample(sample.scores[rest], sample.roles[rest])
+            _add(totals, resampled_totals(rng, strata(part.roles), [part], n_roles, n_resamples)[0])
     return ta, tb
 
 
-def _change(names: tuple[str, str], a: float, b: float, dist: np.ndarray) -> dict[str, Any]:
-    ci = stats.percentile_ci(dist, THRESHOLDS["ci_level"])
+@dataclass(frozen=True)
+class _Support:
+    """How many respondents stand behind one compared number, and how to resample them."""
+
+    n_baseline: int
+    n_current: int
+    n_matched: int
+    within_roles: bool
+    paired: bool
+
+    @property
+    def n_for_noise(self) -> int:
+        """The count the noise rules use: matched respondents in a paired comparison."""
+        return self.n_matched if self.paired else min(self.n_baseline, self.n_current)
+
+
+def _support(a: Sample, b: Sample, pairs: list[tuple[int, int]], has_a: np.ndarray, has_b: np.ndarray) -> _Support:
+    matched = sum(1 for i, j in pairs if has_a[i] and has_b[j])
+    return _Support(int(has_a.sum()), int(has_b.sum()), matched,
+                    stratify(a.roles[has_a]) and stratify(b.roles[has_b]), len(pairs) >= 2)
+
+
+MIN_FOR_NOISE = 5
+"""A change is called beyond the noise only with at least this many respondents on each side."""
+
+
+def _change(names: tuple[str, str], a: float, b: float, dists: dict[bool, np.ndarray], support: _Support
+            ) -> dict[str, Any]:
+    """One compared number: both rounds, the change, its interval and the verdict."""
     change = b - a if math.isfinite(a) and math.isfinite(b) else math.nan
-    defined = ci is not None and math.isfinite(change)
+    ci = None
+    if math.isfinite(change) and support.n_for_noise >= MIN_CI_RESPONDENTS:
+        ci = stats.percentile_ci(dists[support.within_roles], THRESHOLDS["ci_level"])
+        ci = None if ci is None else (min(ci[0], change), max(ci[1], change))
+    significant, verdict = None, None
+    if math.isfinite(change):
+        if support.n_for_noise < MIN_FOR_NOISE or ci is None:
+            verdict = "too few to tell"
+        else:
+            significant = bool(ci[0] > 0 or ci[1] < 0)
+            verdict = ("improved" if change > 0 else "got worse") if significant else "no change beyond the noise"
     return {names[0]: num(a), names[1]: num(b), "change": num(change),
-            "ci_low": ci[0] if defined else None, "ci_high": ci[1] if defined else None,
-            "significant": bool(ci[0] > 0 or ci[1] < 0) if defined else None}
+            "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None, "significant": significant,
+            "verdict": verdict, "resampled": "within roles" if support.within_roles else "without strata",
+            "n_matched": support.n_matched if support.paired else None}
 
 
 def compare_rounds(questionnaire: Questionnaire, baseline: Responses, current: Responses, *,
                    aggregation: str | None = None, n_resamples: int = 2000, seed: int = DEFAULT_SEED,
-                   names: tuple[str, str] = ("baseline", "current")) -> dict[str, Any]:
+                   names: tuple[str, str] = ("baseline", "current"),
+                   exclude_flags: Iterable[str] = ()) -> dict[str, Any]:
     """Change per dimension and overall between two rounds, with a bootstrap CI of the change.
 
     Only questions answered (any cell) in both rounds are used, so a question added
@@ -101,6 +147,8 @@ def compare_rounds(questionnaire: Questionnaire, baseline: Responses, current: R
     everyone else, or everyone if nobody matches, is resampled independently within
     their round and role (``independent``). ``significant`` = the CI excludes 0.
     """
+    (baseline, excl_a), (current, excl_b) = exclude_flagged(baseline, exclude_flags), \
+        exclude_flagged(current, exclude_flags)
     for label, resp in zip(names, (baseline, current), strict=True):
         if len(resp.respondents) == 0:
             raise AssessmentError(f"round `{label}` has no respondents")
@@ -119,23 +167,29 @@ def compare_rounds(questionnaire: Questionnaire, baseline: Responses, current: R
 
     pos_b = {k: i for i, k in enumerate(id_b)}
     pairs = [(i, pos_b[k]) for i, k in enumerate(id_a) if k in pos_b]
-    ta, tb = _resampled_dims(np.random.default_rng(seed), a, b, pairs, role_w.size, int(n_resamples))
-    dims_a, dims_b = (combine_roles(s, c, role_w[:, None], aggregation) for s, c in (ta, tb))
-    dims_diff = dims_b - dims_a
-    over_diff = overall_score(dims_b, dim_w) - overall_score(dims_a, dim_w)
+    dists = {}
+    for within in (True, False):
+        ta, tb = _resampled_dims(np.random.default_rng(seed), a, b, pairs, role_w.size, int(n_resamples), within)
+        dims_a, dims_b = (combine_roles(s_, c_, role_w[:, None], aggregation) for s_, c_ in (ta, tb))
+        dists[within] = (dims_b - dims_a, overall_score(dims_b, dim_w) - overall_score(dims_a, dim_w))
 
     dimensions = []
     for di, dim in enumerate(q.dimensions):
+        has_a, has_b = ~np.isnan(a.scores[:, di]), ~np.isnan(b.scores[:, di])
+        support = _support(a, b, pairs, has_a, has_b)
         dimensions.append({"id": dim.id, "title": dim.title,
-                           **_change(names, point_a.dims[di], point_b.dims[di], dims_diff[:, di]),
-                           "n_" + names[0]: int((~np.isnan(a.scores[:, di])).sum()),
-                           "n_" + names[1]: int((~np.isnan(b.scores[:, di])).sum())})
+                           **_change(names, point_a.dims[di], point_b.dims[di],
+                                     {w: d[0][:, di] for w, d in dists.items()}, support),
+                           "n_" + names[0]: support.n_baseline, "n_" + names[1]: support.n_current})
+    overall_support = _support(a, b, pairs, ~np.isnan(a.scores).all(axis=1), ~np.isnan(b.scores).all(axis=1))
+    overall = _change(names, point_a.overall, point_b.overall, {w: d[1] for w, d in dists.items()}, overall_support)
     return clean({
         "rounds": list(names), "method": "paired" if len(pairs) >= 2 else "independent",
         "matched_respondents": len(pairs),
         "respondents": {names[0]: int(len(baseline.respondents)), names[1]: int(len(current.respondents))},
-        "aggregation": aggregation, "overall": _change(names, point_a.overall, point_b.overall, over_diff),
+        "aggregation": aggregation, "overall": overall,
         "dimensions": dimensions, "common_questions": len(common), "left_out_questions": left_out,
         "left_out_dimensions": [d.id for d in q_all.dimensions if d.id not in q.dimension_by_id],
         "n_resamples": int(n_resamples), "seed": int(seed), "ci_level": THRESHOLDS["ci_level"],
+        "excluded": {names[0]: excl_a, names[1]: excl_b},
     })

@@ -7,6 +7,7 @@ group scores, items); :func:`score` composes them per dimension.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..questionnaire import LEADERSHIP, PRACTITIONER, Questionnaire
 from ..responses import Responses
 from .aggregate import Aggregate, aggregate, respondent_scores
 from .contract import DEFAULT_SEED, NO_UNIT, THRESHOLDS, check_aggregation
+from .exclusion import exclude_flagged
 from .flags import dimension_flags, overall_flags
 from .intervals import BootstrapResult, bootstrap_scores
 from .matrices import Matrices, build_matrices, canonical_order
@@ -31,33 +33,55 @@ def level_fields(q: Questionnaire, value: float | None) -> tuple[int | None, str
     return (level.level, level.name) if level else (None, None)
 
 
+def _answer_patterns(m: Matrices, cols: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Respondents grouped by the set of the dimension's scored items they were asked:
+    ``(respondent rows, item columns)`` per pattern; roles asked the same items fall together."""
+    groups: dict[tuple[bool, ...], list[int]] = {}
+    for ri in np.unique(m.role_codes[m.role_codes >= 0]):
+        groups.setdefault(tuple(m.role_asked[ri, cols].tolist()), []).append(int(ri))
+    out = []
+    for pattern, roles in groups.items():
+        rows = np.flatnonzero(np.isin(m.role_codes, roles))
+        out.append((rows, cols[np.array(pattern, dtype=bool)]))
+    return out
+
+
 def _reliability(q: Questionnaire, m: Matrices, cols: np.ndarray) -> dict[str, Any]:
-    """Cronbach's alpha of a dimension's items (with Feldt CI), within each role, and why
-    it is missing when it is."""
-    item_matrix = m.keyed[:, cols]
-    alpha = stats.cronbach_alpha(item_matrix)
-    used = item_matrix[:, ~np.isnan(item_matrix).all(axis=0)]
-    n_rows = int((~np.isnan(used)).any(axis=1).sum())
-    alpha_ci = stats.feldt_ci(alpha, n_rows, used.shape[1], level=THRESHOLDS["ci_level"]) if alpha is not None \
-        else None
-    # Alpha within each role says whether the items that role sees hang together,
-    # which the pooled alpha cannot when items are routed to different roles.
+    """Cronbach's alpha by answer pattern, its Feldt CI (one pattern only), alpha within
+    each role, and why alpha is missing when it is.
+
+    Respondents asked different items (role routing) cannot share one covariance
+    matrix: within each pattern with at least 2 items and 3 respondents who answered
+    one of them, alpha is computed over that pattern's items; the dimension's alpha
+    is the mean of those alphas weighted by their respondent counts. When everyone
+    is asked the same items this is the classic alpha.
+    """
+    min_n = THRESHOLDS["alpha_min_respondents"]
+    values, weights, shapes, reasons = [], [], [], []
+    for rows, items in _answer_patterns(m, cols):
+        if items.size < 2:
+            continue
+        sub = m.keyed[np.ix_(rows, items)]
+        n = int((~np.isnan(sub)).any(axis=1).sum())
+        if n < min_n:
+            continue
+        value = stats.cronbach_alpha(sub)
+        if value is None:
+            reasons.append("item-too-few" if ((~np.isnan(sub)).sum(axis=0) < 2).any() else "no-variance")
+            continue
+        values.append(value)
+        weights.append(n)
+        shapes.append((n, int((~np.isnan(sub)).any(axis=0).sum())))
+    alpha = float(np.average(values, weights=weights)) if values else None
+    alpha_ci = stats.feldt_ci(alpha, *shapes[0], level=THRESHOLDS["ci_level"]) if len(values) == 1 else None
     by_role = {}
     for ri, role in enumerate(q.roles):
-        value = stats.cronbach_alpha(item_matrix[m.role_codes == ri])
+        value = stats.cronbach_alpha(m.keyed[m.role_codes == ri][:, cols])
         if value is not None:
             by_role[role.id] = value
-    reason = None
-    if alpha is None:
-        observed = (~np.isnan(used)).astype(float)
-        if used.shape[1] < 2 or n_rows < THRESHOLDS["alpha_min_respondents"]:
-            reason = "too-few"
-        elif (observed.sum(axis=0) < 2).any():
-            reason = "item-too-few"
-        else:
-            reason = "no-variance"
+    reason = None if alpha is not None else (reasons[0] if reasons else "too-few")
     return {"alpha": alpha, "alpha_ci": list(alpha_ci) if alpha_ci else None, "alpha_by_role": by_role,
-            "alpha_unknown_reason": reason}
+            "alpha_groups": len(values), "alpha_unknown_reason": reason}
 
 
 def _agreement(m: Matrices, cols: np.ndarray) -> float | None:
@@ -69,12 +93,33 @@ def _agreement(m: Matrices, cols: np.ndarray) -> float | None:
     return stats.rwg_j(raw, m.q_points[scale_cols])
 
 
-def _perception_gap(col: np.ndarray, lead_mask: np.ndarray, prac_mask: np.ndarray) -> dict[str, Any]:
-    """Leadership minus practitioners on one dimension's respondent scores."""
+def common_items(q: Questionnaire, m: Matrices, cols: np.ndarray) -> np.ndarray:
+    """The dimension's scored items asked of at least one leadership and one practitioner role."""
+    groups = np.array([r.group for r in q.roles], dtype=object)
+    lead = m.role_asked[groups == LEADERSHIP][:, cols].any(axis=0)
+    prac = m.role_asked[groups == PRACTITIONER][:, cols].any(axis=0)
+    return cols[lead & prac]
+
+
+def _perception_gap(q: Questionnaire, m: Matrices, cols: np.ndarray, lead_mask: np.ndarray,
+                    prac_mask: np.ndarray) -> dict[str, Any]:
+    """Leadership minus practitioners, on the statements both groups were asked.
+
+    Comparing group scores over different items would compare questions, not
+    perceptions: each respondent's score for the gap uses the common items only
+    (same keying, weights and answered-weight rule). No common item: not comparable.
+    """
+    common = common_items(q, m, cols)
+    items = [m.question_ids[j] for j in common]
+    if not common.size:
+        return {"items": [], "comparable": False, "leadership": None, "practitioners": None, "difference": None,
+                "hedges_g": None, "n_leadership": None, "n_practitioners": None}
+    col = respondent_scores(m, m.q_weight[common][:, None], common)[:, 0]
     lead, prac = col[lead_mask], col[prac_mask]
     lead, prac = lead[~np.isnan(lead)], prac[~np.isnan(prac)]
     both = lead.size >= 2 and prac.size >= 2
-    return {"leadership": num(lead.mean()) if lead.size else None,
+    return {"items": items, "comparable": True,
+            "leadership": num(lead.mean()) if lead.size else None,
             "practitioners": num(prac.mean()) if prac.size else None,
             "difference": num(lead.mean() - prac.mean()) if both else None,
             "hedges_g": stats.hedges_g(lead, prac) if both else None,
@@ -130,7 +175,7 @@ def _dimensions(q: Questionnaire, m: Matrices, scores: np.ndarray, agg: Aggregat
                         if agg.role_counts[ri, di] > 0},
             "n_by_role": {r.id: int(agg.role_counts[ri, di]) for ri, r in enumerate(q.roles)},
             "by_group": _by_group(q, m, agg, col, di, aggregation),
-            "perception_gap": _perception_gap(col, lead_mask, prac_mask),
+            "perception_gap": _perception_gap(q, m, cols, lead_mask, prac_mask),
         }
         entry["flags"] = dimension_flags(entry, boundaries)
         out.append(entry)
@@ -183,16 +228,22 @@ def _matrices_to_score(q: Questionnaire, responses: Responses) -> Matrices:
 
 def score(questionnaire: Questionnaire, responses: Responses, *, aggregation: str | None = None,
           n_resamples: int = 2000, seed: int = DEFAULT_SEED, by: str | None = None,
-          sensitivity: bool = True) -> ScoreResult:
+          sensitivity: bool = True, exclude_flags: Iterable[str] = ()) -> ScoreResult:
     """Score ``responses`` against ``questionnaire``: dimension and overall scores, levels,
     bootstrap intervals, reliability, agreement, perception gap and trust flags.
 
     ``aggregation`` defaults to the questionnaire's own (``role-balanced`` unless it
-    says ``pooled``). ``by`` adds a per-``role`` or per-``unit`` breakdown. Raises
-    :class:`AssessmentError` when there is nobody to score.
+    says ``pooled``). ``by`` adds a per-``role`` or per-``unit`` breakdown. Respondents
+    with a quality flag in ``exclude_flags`` are left out of every number (the result's
+    ``excluded`` says how many and why). Raises :class:`AssessmentError` when there is
+    nobody to score.
     """
     q = questionnaire
     aggregation = check_aggregation(aggregation or q.aggregation)
+    responses, excluded = exclude_flagged(responses, exclude_flags)
+    if excluded["count"] and len(responses.respondents) == 0:
+        raise AssessmentError(f"all {excluded['count']} respondents carry an excluded quality flag "
+                              f"({', '.join(excluded['by_flag'])}); nothing to score (--include-flagged scores them)")
     m = _matrices_to_score(q, responses)
     scores = respondent_scores(m)
     agg = aggregate(scores, m.role_codes, m.role_weights, m.dim_weights, aggregation)
@@ -215,7 +266,7 @@ def score(questionnaire: Questionnaire, responses: Responses, *, aggregation: st
         respondents=len(responses.respondents), aggregation=aggregation, overall=clean(overall),
         dimensions=clean(_dimensions(q, m, scores, agg, boot, aggregation)), items=clean(_items(q, m)),
         thresholds=clean(thresholds), sensitivity=clean(sens),
-        breakdown=clean(_breakdown(q, m, scores, by, aggregation)) if by else None,
+        breakdown=clean(_breakdown(q, m, scores, by, aggregation)) if by else None, excluded=clean(excluded),
         respondent_scores=pd.DataFrame(scores, columns=m.dim_ids,
                                        index=pd.Index(m.respondent_ids, name="respondent_id", dtype="str")),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from ..questionnaire import Questionnaire
 from ..responses import ANSWERED, BLANK, NA, Responses
 from .aggregate import aggregate, contribution_weights, respondent_scores
 from .contract import THRESHOLDS, check_aggregation
+from .exclusion import exclude_flagged
 from .matrices import Matrices, build_matrices
 from .result import num
 
@@ -141,7 +143,7 @@ def _steps(roles: pd.DataFrame, m: Matrices, col: np.ndarray, value: float, aggr
 
 
 def explain(questionnaire: Questionnaire, responses: Responses, dimension_id: str, *,
-            aggregation: str | None = None) -> pd.DataFrame:
+            aggregation: str | None = None, exclude_flags: Iterable[str] = ()) -> pd.DataFrame:
     """Scoring trace of one dimension: one row per question, answering "how did you get 38?".
 
     Columns: ``question_id, text, type, weight, reverse, roles, asked, n, na, blank,
@@ -152,13 +154,15 @@ def explain(questionnaire: Questionnaire, responses: Responses, dimension_id: st
     is the share of the score each item carries.
 
     ``frame.attrs`` holds ``roles`` (a DataFrame of per-role means, counts, weights and
-    shares), ``steps`` (the aggregation written out as text) and ``score``.
+    shares), ``steps`` (the aggregation written out as text) and ``score``. Respondents
+    with a flag in ``exclude_flags`` are left out, as :func:`~assessment.scoring.score` does.
     """
     q = questionnaire
     if dimension_id not in q.dimension_by_id:
         raise AssessmentError(f"unknown dimension `{dimension_id}`; dimensions: "
                               f"{', '.join(d.id for d in q.dimensions)}")
     aggregation = check_aggregation(aggregation or q.aggregation)
+    responses, _ = exclude_flagged(responses, exclude_flags)
     m = build_matrices(q, responses)
     di = [d.id for d in q.dimensions].index(dimension_id)
     scores = respondent_scores(m)

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import stats
-from .aggregate import combine_roles, overall_score
+from .aggregate import combine_roles, overall_score, role_totals
 from .contract import AGGREGATIONS, DEFAULT_SEED
 
 
@@ -27,6 +27,8 @@ class BootstrapResult:
     dim_high: list[float | None]
     overall_low: float | None
     overall_high: float | None
+    dim_strata: list[str] | None = None  # per dimension: "roles" (resampled within roles) or "none"
+    overall_strata: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,23 +86,73 @@ def _validate(scores: ArrayLike, strata: ArrayLike, role_weights: ArrayLike, dim
     return s, st.astype(np.intp), rw, dw
 
 
+MIN_CI_RESPONDENTS = 3
+"""Fewer respondents with a score than this: no interval (two values resample to little but themselves)."""
+MIN_STRATUM = 3
+"""Resample within roles only when every role present has at least this many respondents with a score:
+one respondent per role has no variance to resample, and would give a zero-width interval."""
+
+
+def stratify(roles: np.ndarray) -> bool:
+    """Whether respondents with these role codes (those with a score) are resampled within roles."""
+    counts = np.bincount(roles[roles >= 0]) if roles.size else np.zeros(0, dtype=int)
+    counts = counts[counts > 0]
+    return bool(counts.size) and bool((counts >= MIN_STRATUM).all())
+
+
+def _distribution(s: np.ndarray, roles: np.ndarray, rw: np.ndarray, dw: np.ndarray, aggregation: str,
+                  n_resamples: int, seed: int, within_roles: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(B, D) dimension and (B,) overall scores over ``n_resamples`` seeded resamples."""
+    rng = np.random.default_rng(seed)
+    strata = roles if within_roles else None
+    sums, counts = resampled_totals(rng, strata, [Sample(s, roles)], rw.size, n_resamples)[0]
+    dims = combine_roles(sums, counts, rw[:, None], aggregation)
+    return dims, overall_score(dims, dw)
+
+
+def _bounds(dist: np.ndarray, point: float, level: float) -> tuple[float | None, float | None]:
+    """Percentile bounds, widened to include ``point`` should strong skew leave it outside."""
+    ci = stats.percentile_ci(dist, level)
+    if ci is None or not np.isfinite(point):
+        return None, None
+    return min(ci[0], float(point)), max(ci[1], float(point))
+
+
 def bootstrap_scores(scores: ArrayLike, roles: ArrayLike, role_weights: ArrayLike, dim_weights: ArrayLike,
                      aggregation: str = "role-balanced", n_resamples: int = 2000, seed: int = DEFAULT_SEED,
                      level: float = 0.95) -> BootstrapResult:
-    """Stratified percentile bootstrap of dimension and overall scores.
+    """Percentile bootstrap intervals of the dimension and overall scores.
 
     ``scores`` is respondents x dimensions (0-100, NaN = no score) and ``roles`` each
-    respondent's role index. Respondents are resampled within their role, so every
-    resample has the role mix of the data: the role-balanced score fixes each role's
-    influence, and the interval reflects sampling noise within roles. Seeded, so the
-    same data give the same interval.
+    respondent's role index. Per dimension (and for the overall score, from the
+    respondents with any score), respondents are resampled within their role when
+    every role present has at least :data:`MIN_STRATUM` of them with a score (so each
+    resample keeps the role mix that the role-balanced score fixes), else without
+    strata. With fewer than :data:`MIN_CI_RESPONDENTS` respondents there is no
+    interval. Each resample is aggregated by the core; seeded, so the same data give
+    the same interval.
     """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if int(n_resamples) < 1:
+        raise ValueError(f"n_resamples must be at least 1, got {n_resamples!r}")
     s, st, rw, dw = _validate(scores, roles, role_weights, dim_weights, aggregation)
-    rng = np.random.default_rng(seed)
-    sums, counts = resampled_totals(rng, st, [Sample(s, st)], rw.size, int(n_resamples))[0]
-    dims = combine_roles(sums, counts, rw[:, None], aggregation)
-    overall = overall_score(dims, dw)
-    dim_low, dim_high = stats.column_percentiles(dims, level)
-    overall_ci = stats.percentile_ci(overall, level)
-    return BootstrapResult(dim_low, dim_high, None if overall_ci is None else overall_ci[0],
-                           None if overall_ci is None else overall_ci[1])
+    point_dims = combine_roles(*role_totals(s, st, rw.size), rw[:, None], aggregation)
+    point_overall = float(overall_score(point_dims, dw))
+    has_any = ~np.isnan(s).all(axis=1)
+    columns = [~np.isnan(s[:, d]) for d in range(s.shape[1])] + [has_any]
+    within = [stratify(st[c]) for c in columns]
+    dists = {w: _distribution(s, st, rw, dw, aggregation, int(n_resamples), seed, w) for w in set(within)}
+    lows: list[float | None] = []
+    highs: list[float | None] = []
+    for d, col in enumerate(columns[:-1]):
+        low, high = (None, None) if col.sum() < MIN_CI_RESPONDENTS else \
+            _bounds(dists[within[d]][0][:, d], point_dims[d], level)
+        lows.append(low)
+        highs.append(high)
+    o_low, o_high = (None, None) if has_any.sum() < MIN_CI_RESPONDENTS else \
+        _bounds(dists[within[-1]][1], point_overall, level)
+    return BootstrapResult(lows, highs, o_low, o_high, ["roles" if w else "none" for w in within[:-1]],
+                           "roles" if within[-1] else "none")
+
+

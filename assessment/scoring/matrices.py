@@ -48,6 +48,7 @@ class Matrices:
     keyed: np.ndarray  # (n, Q) float, NaN unless answered, asked and scored
     role_weights: np.ndarray  # (R,)
     dim_weights: np.ndarray  # (D,)
+    role_asked: np.ndarray  # (R, Q) bool: is question j asked of role r
 
     @cached_property
     def scored_answer(self) -> np.ndarray:
@@ -172,7 +173,7 @@ def build_matrices(q: Questionnaire, responses: Responses) -> Matrices:
     return Matrices(rid, role_codes, units, qids, table["dim_ids"], table["dim"], table["weight"],
                     table["scored"], table["scale"], table["points"], value, state, row, asked, keyed,
                     np.array([r.weight for r in q.roles], dtype=float),
-                    np.array([d.weight for d in q.dimensions], dtype=float))
+                    np.array([d.weight for d in q.dimensions], dtype=float), asked_roles)
 
 
 def canonical_order(scores: np.ndarray, role_codes: np.ndarray) -> np.ndarray:

@@ -52,6 +52,7 @@ class ScoreResult:
     thresholds: dict[str, Any]
     sensitivity: dict[str, Any]
     breakdown: dict[str, Any] | None = None
+    excluded: dict[str, Any] = field(default_factory=lambda: {"count": 0, "by_flag": {}, "flags": []})
     respondent_scores: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def dimension(self, dimension_id: str) -> dict[str, Any]:
@@ -63,7 +64,8 @@ class ScoreResult:
     def to_dict(self) -> dict[str, Any]:
         out = {"questionnaire": self.questionnaire, "respondents": self.respondents,
                "aggregation": self.aggregation, "overall": self.overall, "dimensions": self.dimensions,
-               "items": self.items, "thresholds": self.thresholds, "sensitivity": self.sensitivity}
+               "items": self.items, "thresholds": self.thresholds, "sensitivity": self.sensitivity,
+               "excluded": self.excluded}
         if self.breakdown is not None:
             out["breakdown"] = self.breakdown
         return clean(out)
