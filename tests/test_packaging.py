@@ -31,3 +31,12 @@ def test_public_api_names_resolve():
 
     for name in assessment.__all__:
         assert getattr(assessment, name) is not None, name
+
+
+def test_the_package_holds_no_test_or_tool_code():
+    """Synthetic data and export writers are test tools: they live in tests/support, not in the wheel."""
+    shipped = {p.stem for p in (ROOT / "assessment").rglob("*.py")}
+    assert not shipped & {"synth", "exports", "demo_samples"}
+    for path in (ROOT / "assessment").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "ASSESS_TEST" not in text and "time.sleep(" not in text, path

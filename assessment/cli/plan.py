@@ -46,10 +46,12 @@ def _shares(values: tuple[str, ...]) -> list[float]:
 @click.option("--save", is_flag=True,
               help="Also write the plan JSON to <workspace>/plans/<round>.json (atomically), "
                    "so the day-90 report can compare against it.")
+@click.option("--include-flagged", is_flag=True,
+              help="Plan from scores that include respondents whose quality flags engagement.yaml excludes.")
 @click.argument("shares", nargs=-1, metavar="[SHARE]...")
 @click.pass_context
 def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, round_name: str | None,
-         save: bool, shares: tuple[str, ...]) -> None:
+         save: bool, include_flagged: bool, shares: tuple[str, ...]) -> None:
     """The 90-day plan: move budget from new models to hardening the most valuable deployment.
 
     Scores the workspace's responses, picks the production or staging deployment with
@@ -84,7 +86,7 @@ def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, r
     except PlanError as exc:
         raise PlanError(exc.message, file=ws.engagement_path) from None
     questionnaire = ws.questionnaire
-    ev = evaluate(ws, round=round_name, max_shift=max_shift, sensitivity=False)
+    ev = evaluate(ws, round=round_name, max_shift=max_shift, sensitivity=False, include_flagged=include_flagged)
     if ev.plan is None:
         raise ev.plan_error or PlanError("no plan could be built", file=ws.engagement_path)
     data = {"client": engagement.client, "round": ev.round, **ev.plan.to_dict()}
