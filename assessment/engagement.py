@@ -36,6 +36,17 @@ class Budget(_Model):
     max_shift: float = Field(default=0.5, ge=0, le=1, description="largest share of new_models that may move")
 
 
+class KPI(_Model):
+    """The P&L target of a deployment: where the metric stands and where the plan takes it."""
+
+    baseline: float | None = Field(default=None, description="the metric's value today; null = not yet measured")
+    target_90d: float | None = Field(default=None, description="the value the plan commits to at day 90")
+    target_12m: float | None = None
+    unit: str | None = Field(default=None, max_length=32)
+    measured_by: Literal["holdout", "before-after"] = Field(
+        description="holdout: a control group keeps the old process; before-after: the same metric before and after")
+
+
 class Deployment(_Model):
     id: Annotated[str, Field(min_length=1, max_length=64)]
     name: NonEmpty
@@ -47,10 +58,38 @@ class Deployment(_Model):
     technology_owner: NonEmpty
     quarterly_cost: float | None = Field(default=None, ge=0)
     description: str | None = None
+    value_basis: Literal["audited", "business-case", "estimate"] = Field(
+        default="estimate", description="how far the annual_value can be trusted")
+    kpi: KPI | None = None
 
     @property
     def value_at_stake(self) -> float:
         return self.annual_value * (1 - self.realized_share)
+
+
+class Person(_Model):
+    """Someone at the client who can be accountable or responsible for plan actions."""
+
+    name: NonEmpty
+    title: str | None = None
+    role: Annotated[str, Field(min_length=1, max_length=64)] = Field(
+        description="a questionnaire role id (exec, risk, finance, ...) or `sponsor`")
+
+
+class PlanSettings(_Model):
+    """The plan's own rules, stated in engagement.yaml so a partner can change and defend them."""
+
+    contingency: float = Field(default=0.10, ge=0, le=1, description="added to the funded actions' cost")
+    rounding: float = Field(default=1000, gt=0, description="the shift is rounded up to a multiple of this")
+    loop_effort_share: float = Field(default=0.8, ge=0, le=1,
+                                     description="share of day 1-30 effort the plan aims to put on closing loops")
+    stage_factors: dict[Literal["production", "staging"], Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: {"production": 1.0, "staging": 0.8})
+    basis_factors: dict[Literal["audited", "business-case", "estimate"], Annotated[float, Field(ge=0, le=1)]] = \
+        Field(default_factory=lambda: {"audited": 1.0, "business-case": 0.8, "estimate": 0.6})
+    ramp: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: [0.0, 0.5, 1.0], min_length=3, max_length=3,
+        description="share of the value at stake captured in months 1-3 after value can start")
 
 
 class Engagement(_Model):
@@ -71,6 +110,10 @@ class Engagement(_Model):
                                 description="client-facing outputs show no number from fewer respondents")
     budget: Budget = Field(default_factory=Budget)
     deployments: list[Deployment] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)
+    sponsor: str | None = Field(default=None, description="the name of one of `people`; clears escalations")
+    target: str | None = Field(default=None, description="a deployment id: overrides the plan's choice")
+    plan: PlanSettings = Field(default_factory=PlanSettings)
 
     @field_validator("logo")
     @classmethod
@@ -91,6 +134,14 @@ class Engagement(_Model):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"duplicate deployment id: {', '.join(dup)}")
+        names = [p.name for p in self.people]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"two people share the name {', '.join(dup)}; names identify them in the plan")
+        if self.sponsor is not None and self.sponsor not in names:
+            raise ValueError(f"sponsor {self.sponsor!r} is not one of `people` ({', '.join(names) or 'none listed'})")
+        if self.target is not None and self.target not in ids:
+            raise ValueError(f"target {self.target!r} is not a deployment id ({', '.join(ids) or 'none listed'})")
         return self
 
 
