@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import EngagementError, Problem
 from .fileio import write_text_atomic
-from .questionnaire import Questionnaire, _pydantic_problems, load_questionnaire
+from .questionnaire import Questionnaire, _pydantic_problems, load_questionnaire, pinned_reference
 from .yamlsafe import YamlLoadError, load_yaml, locate
 
 ENGAGEMENT_FILE = "engagement.yaml"
@@ -51,6 +51,11 @@ class Deployment(_Model):
     @property
     def value_at_stake(self) -> float:
         return self.annual_value * (1 - self.realized_share)
+
+
+# What `assess init` pins a new workspace to. A workspace whose engagement.yaml names
+# no questionnaire was made before versions were pinned and keeps version 1.
+DEFAULT_QUESTIONNAIRE = "ai-friction@2"
 
 
 class Engagement(_Model):
@@ -221,12 +226,14 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid YAML scalar
 
 
-def init_workspace(root: str | Path, client: str, questionnaire: str = "ai-friction",
+def init_workspace(root: str | Path, client: str, questionnaire: str = DEFAULT_QUESTIONNAIRE,
                    currency: str = "EUR") -> Workspace:
     """Create a workspace folder with ``engagement.yaml`` and ``reports/``.
 
     Refuses to overwrite an existing engagement. The questionnaire is validated first,
-    so a workspace is never created around a broken one.
+    so a workspace is never created around a broken one. A bundled questionnaire is
+    written with its version (``ai-friction@2``), so the workspace keeps scoring with
+    the edition it was made with when a later one is bundled.
     """
     root = Path(root)
     if not client.strip():
@@ -236,11 +243,10 @@ def init_workspace(root: str | Path, client: str, questionnaire: str = "ai-frict
     if root.exists() and not root.is_dir():
         raise EngagementError("exists and is not a folder", file=str(root))
     q = load_questionnaire(questionnaire)
-    ref = questionnaire
     if Path(questionnaire).exists():
         ref = str(Path(questionnaire).resolve())
-    elif q.id != questionnaire:
-        ref = q.id
+    else:
+        ref = pinned_reference(q)
     if not re.fullmatch(r"[A-Za-z]{3}", currency):
         raise EngagementError(f"currency must be a 3-letter code such as EUR, got {currency!r}", file=str(root))
     root.mkdir(parents=True, exist_ok=True)
