@@ -243,10 +243,7 @@ def init_workspace(root: str | Path, client: str, questionnaire: str = DEFAULT_Q
     if root.exists() and not root.is_dir():
         raise EngagementError("exists and is not a folder", file=str(root))
     q = load_questionnaire(questionnaire)
-    if Path(questionnaire).exists():
-        ref = str(Path(questionnaire).resolve())
-    else:
-        ref = pinned_reference(q)
+    ref = str(Path(questionnaire).resolve()) if Path(questionnaire).exists() else pinned_reference(q)
     if not re.fullmatch(r"[A-Za-z]{3}", currency):
         raise EngagementError(f"currency must be a 3-letter code such as EUR, got {currency!r}", file=str(root))
     root.mkdir(parents=True, exist_ok=True)

@@ -317,6 +317,37 @@ class Questionnaire(_Model):
         return self.model_dump(mode="json")
 
 
+# -- length ------------------------------------------------------------------------
+
+# Seconds a respondent needs per question, by type: reading and ticking a statement,
+# looking up or estimating a number, writing a sentence or two of comment (survey-design
+# rules of thumb; comments are optional, but every one is counted so the estimate errs long).
+SECONDS_PER_QUESTION = {"scale": 10, "numeric": 30, "text": 45}
+SECONDS_PER_PROFILE_QUESTION = 10
+# The humane limits the bundled questionnaire keeps to (tests check them).
+MAX_SCORED_PER_ROLE_AND_DIMENSION = 12
+MAX_MINUTES_PER_ROLE = 15
+
+
+def role_load(q: Questionnaire) -> dict[str, dict[str, Any]]:
+    """What each role is asked: scored questions per dimension, all questions asked,
+    and the estimated minutes to finish (see :data:`SECONDS_PER_QUESTION`).
+
+    ``{role_id: {"scored": {dimension_id: n}, "asked": n, "minutes": m}}``.
+    """
+    n_profile = sum(1 for key in ("role", "unit", "id", "deployment") if getattr(q.profile, key))
+    out: dict[str, dict[str, Any]] = {}
+    for role in q.roles:
+        asked = [x for d in q.dimensions for x in d.questions if q.asked(x, role.id)]
+        seconds = n_profile * SECONDS_PER_PROFILE_QUESTION + sum(SECONDS_PER_QUESTION[x.type] for x in asked)
+        out[role.id] = {
+            "scored": {d.id: sum(1 for x in d.scored_questions if q.asked(x, role.id)) for d in q.dimensions},
+            "asked": len(asked),
+            "minutes": round(seconds / 60, 1),
+        }
+    return out
+
+
 # -- loading -------------------------------------------------------------------------
 
 
