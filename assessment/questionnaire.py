@@ -395,6 +395,11 @@ def _check_references(q: Questionnaire, file: str, positions: Positions) -> list
     for i, role in enumerate(q.roles):
         claim(role.id, ("roles", i, "id"), "role")
         role_ids.add(role.id)
+    sided = [r.side is not None for r in q.roles]
+    if any(sided) and not all(sided):
+        i = sided.index(False)
+        add(("roles", i, "id"), f"role `{q.roles[i].id}` has no `side`: declare it on every role or on none "
+                                "(the dual accountability check depends on it)")
     labels: dict[str, int] = {}
     for i, role in enumerate(q.roles):
         for j, name in enumerate([role.label, *role.aliases]):
