@@ -41,7 +41,7 @@ MECHANISMS: dict[str, list[str]] = {
     "streaming or real-time feature needs vs batch reality": ["LEG-11", "LEG-01", "LEG-02", "LEG-A4"],
     "integrating an LLM into the core systems": ["LEG-12", "LEG-A6"],
     "business owners turning probabilistic output into decision rules": ["SKL-09", "SKL-A7"],
-    "software engineers able to run and trust the models they operate": ["SKL-01", "SKL-02", "SKL-A4"],
+    "software engineers able to run and trust the models they operate": ["SKL-11", "SKL-02", "SKL-A4"],
     "extra screens or steps the AI adds": ["TRU-10", "TRU-02", "TRU-A2"],
     "budget for redesigning the disrupted workflow": ["TRU-12", "TRU-A7"],
     "anomaly detection": ["MON-11", "MON-A1"],
@@ -126,7 +126,7 @@ def test_no_item_rewards_blind_acceptance(v2):
     assert not override[0].scored and override[0].worst is None and override[0].best is None
     assert "TRU-11" not in {x.id for d in v2.dimensions for x in d.scored_questions}
     # overrides are scored on whether they are logged and reviewed
-    assert "log" in v2.questions["TRU-06"].text and "reviewed" in v2.questions["TRU-08"].text
+    assert "log" in v2.questions["TRU-06"].text and "reviewed" in v2.questions["TRU-13"].text
     for a in v2.actions:
         assert not re.search(r"override rate (below|under|of less)", a.kpi), a.id
 
@@ -144,8 +144,10 @@ def test_every_item_names_who_can_observe_it(v2):
 
 
 def test_fixed_items(v1, v2):
-    assert not v2.questions["SKL-06"].reverse and "nobody" not in v2.questions["SKL-06"].text.lower()
-    assert v2.questions["VAL-06"].type == "numeric"  # no longer true after a single case
+    # an item whose meaning, polarity or answer format changed has a new id (below)
+    assert not v2.questions["SKL-10"].reverse and "nobody" not in v2.questions["SKL-10"].text.lower()
+    assert v2.questions["VAL-15"].type == "numeric"  # replaces VAL-06, which was true after a single case
+    assert v2.questions["TRU-14"].scale == "coverage5"  # replaces TRU-07, true after one unused tool
     assert " and " not in v2.questions["GOV-03"].text and " and " not in v2.questions["GOV-10"].text
     assert "within one week" not in v2.questions["GOV-05"].text
     ambiguous = re.compile(r"\bthe AI tool\b|\bour main AI deployment\b", re.I)
@@ -158,7 +160,7 @@ def test_finance_role_gets_the_value_and_budget_items(v2):
     finance = v2.role_by_id["finance"]
     assert finance.group == "leadership" and finance.side == "business"
     asked = {x.id for x in v2.questions.values() if v2.asked(x, "finance")}
-    assert {"VAL-01", "VAL-06", "VAL-08", "LEG-05", "LEG-10", "MON-05", "TRU-12"} <= asked
+    assert {"VAL-01", "VAL-15", "VAL-08", "LEG-05", "LEG-10", "MON-05", "TRU-12"} <= asked
     assert any(a.accountable == "finance" for a in v2.actions)
 
 
@@ -243,3 +245,15 @@ def test_v1_scoring_inputs_are_exactly_its_file(v1):
             assert x.roles == item.get("roles")
             assert x.min is None and x.max is None and not x.headline
     assert all(r.side is None for r in v1.roles) and all(a.accountable is None for a in v1.actions)
+
+
+def test_a_shared_id_means_a_compatible_item(v1, v2):
+    """Importers match columns on ids first: an id both editions use must keep its type,
+    scale and polarity, or a version 1 file read into a version 2 workspace would be scored
+    the wrong way round without a word. Changed items got new ids instead."""
+    for qid in set(v1.questions) & set(v2.questions):
+        a, b = v1.questions[qid], v2.questions[qid]
+        assert (a.type, a.scale, a.reverse) == (b.type, b.scale, b.reverse), qid
+        if a.type == "numeric":
+            assert (a.worst, a.best) == (b.worst, b.best), qid
+    assert {"SKL-01", "SKL-05", "SKL-06", "VAL-06", "TRU-07", "TRU-08"}.isdisjoint(v2.questions)
