@@ -182,6 +182,8 @@ _TEMPLATE = """\
 # Engagement settings for {client}. Edit this file, then run `assess plan` / `assess report`.
 client: {client_yaml}
 title: AI transformation assessment
+# The questionnaire and its version (id@version for a bundled one); scores stay comparable
+# only while it is unchanged. A file that names none was made with ai-friction version 1.
 questionnaire: {questionnaire}
 currency: {currency}
 prepared_by: null          # your firm or name, shown on the report cover

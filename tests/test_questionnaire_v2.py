@@ -257,3 +257,10 @@ def test_a_shared_id_means_a_compatible_item(v1, v2):
         if a.type == "numeric":
             assert (a.worst, a.best) == (b.worst, b.best), qid
     assert {"SKL-01", "SKL-05", "SKL-06", "VAL-06", "TRU-07", "TRU-08"}.isdisjoint(v2.questions)
+
+
+def test_v2_show_yaml_round_trips(runner, tmp_path, v2):
+    dumped = runner.invoke(cli, ["questionnaire", "show", "ai-friction@2", "--format", "yaml"]).output
+    path = tmp_path / "copy.yaml"
+    path.write_text(dumped)
+    assert load_questionnaire(path) == v2
