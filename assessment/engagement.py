@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import EngagementError, Problem
 from .fileio import write_text_atomic
-from .questionnaire import Questionnaire, _pydantic_problems, load_questionnaire
+from .questionnaire import Questionnaire, _pydantic_problems, load_questionnaire, pinned_reference
 from .yamlsafe import YamlLoadError, load_yaml, locate
 
 ENGAGEMENT_FILE = "engagement.yaml"
@@ -90,6 +90,11 @@ class PlanSettings(_Model):
     ramp: list[Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=lambda: [0.0, 0.5, 1.0], min_length=3, max_length=3,
         description="share of the value at stake captured in months 1-3 after value can start")
+
+
+# What `assess init` pins a new workspace to. A workspace whose engagement.yaml names
+# no questionnaire was made before versions were pinned and keeps version 1.
+DEFAULT_QUESTIONNAIRE = "ai-friction@2"
 
 
 class Engagement(_Model):
@@ -234,6 +239,8 @@ _TEMPLATE = """\
 # Engagement settings for {client}. Edit this file, then run `assess plan` / `assess report`.
 client: {client_yaml}
 title: AI transformation assessment
+# The questionnaire and its version (id@version for a bundled one); scores stay comparable
+# only while it is unchanged. A file that names none was made with ai-friction version 1.
 questionnaire: {questionnaire}
 currency: {currency}
 prepared_by: null          # your firm or name, shown on the report cover
@@ -278,12 +285,14 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid YAML scalar
 
 
-def init_workspace(root: str | Path, client: str, questionnaire: str = "ai-friction",
+def init_workspace(root: str | Path, client: str, questionnaire: str = DEFAULT_QUESTIONNAIRE,
                    currency: str = "EUR") -> Workspace:
     """Create a workspace folder with ``engagement.yaml`` and ``reports/``.
 
     Refuses to overwrite an existing engagement. The questionnaire is validated first,
-    so a workspace is never created around a broken one.
+    so a workspace is never created around a broken one. A bundled questionnaire is
+    written with its version (``ai-friction@2``), so the workspace keeps scoring with
+    the edition it was made with when a later one is bundled.
     """
     root = Path(root)
     if not client.strip():
@@ -293,11 +302,7 @@ def init_workspace(root: str | Path, client: str, questionnaire: str = "ai-frict
     if root.exists() and not root.is_dir():
         raise EngagementError("exists and is not a folder", file=str(root))
     q = load_questionnaire(questionnaire)
-    ref = questionnaire
-    if Path(questionnaire).exists():
-        ref = str(Path(questionnaire).resolve())
-    elif q.id != questionnaire:
-        ref = q.id
+    ref = str(Path(questionnaire).resolve()) if Path(questionnaire).exists() else pinned_reference(q)
     if not re.fullmatch(r"[A-Za-z]{3}", currency):
         raise EngagementError(f"currency must be a 3-letter code such as EUR, got {currency!r}", file=str(root))
     root.mkdir(parents=True, exist_ok=True)

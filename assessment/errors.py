@@ -68,3 +68,7 @@ class PlanError(AssessmentError):
 
 class ReportError(AssessmentError):
     """A report or workbook could not be written."""
+
+
+class GuideError(AssessmentError):
+    """The workshop guide cannot be produced as asked (unknown role, unsupported file type)."""

@@ -24,6 +24,12 @@ from .yamlsafe import Positions, YamlLoadError, load_yaml, locate
 
 LEADERSHIP = "leadership"
 PRACTITIONER = "practitioner"
+BUSINESS = "business"
+TECHNOLOGY = "technology"
+# Units a numeric question may name. A small closed set, so that the survey workbook,
+# importers and the report can each say the same thing ("days", "%"); ``%`` is the
+# spelling version 1 of the bundled questionnaire uses and means the same as ``percent``.
+UNITS = ("days", "weeks", "months", "hours", "percent", "%", "count", "ratio")
 NonEmpty = Annotated[str, Field(min_length=1)]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
@@ -76,6 +82,10 @@ class Role(_Model):
     weight: float = Field(default=1.0, gt=0)
     aliases: list[NonEmpty] = Field(default_factory=list)
     description: str | None = None
+    # Which side of the business/technology divide the role sits on. The dual
+    # accountability check of actions uses it when every role declares one; `group`
+    # cannot serve, since frontline users are practitioners yet sit on the business side.
+    side: Literal["business", "technology", "oversight"] | None = None
 
 
 class Level(_Model):
@@ -86,6 +96,11 @@ class Level(_Model):
 
 
 class Question(_Model):
+    # `scored` is the YAML key; the attribute is `scored_flag` because `scored` is the
+    # derived property every consumer (the scorer included) reads.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False,
+                              serialize_by_alias=True)
+
     id: Ident
     text: NonEmpty
     type: Literal["scale", "numeric", "text"] = "scale"
@@ -97,6 +112,11 @@ class Question(_Model):
     best: float | None = None
     unit: str | None = None
     help: str | None = None
+    min: float | None = None
+    max: float | None = None
+    scored_flag: bool | None = Field(default=None, alias="scored")
+    headline: bool = False
+    evidence: str | None = None
 
     @model_validator(mode="after")
     def _by_type(self) -> Question:
@@ -105,19 +125,63 @@ class Question(_Model):
         if self.type != "scale" and self.scale is not None:
             raise ValueError(f"`scale` is only for scale questions, not type {self.type}")
         if self.type == "numeric":
-            if self.worst is None or self.best is None:
-                raise ValueError("a numeric question needs both `worst` and `best`")
-            if self.worst == self.best:
-                raise ValueError("`worst` and `best` must differ")
-        elif self.worst is not None or self.best is not None:
-            raise ValueError("`worst`/`best` are only for numeric questions")
+            self._check_numeric()
+        else:
+            if self.worst is not None or self.best is not None:
+                raise ValueError("`worst`/`best` are only for numeric questions")
+            for key in ("min", "max", "unit"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"`{key}` is only for numeric questions")
+            if self.scored_flag is False:
+                raise ValueError("`scored: false` is only for numeric questions (text is never scored)")
+            if self.headline:
+                raise ValueError("`headline` is only for numeric questions")
+        if self.type == "text" and self.scored_flag:
+            raise ValueError("a text question is never scored; remove `scored`")
+        if self.type == "text" and self.evidence:
+            raise ValueError("`evidence` is for scale and numeric questions, not comments")
         if self.roles is not None and not self.roles:
             raise ValueError("`roles` must list at least one role (omit it to ask everyone)")
         return self
 
+    def _check_numeric(self) -> None:
+        if self.unit is not None and self.unit not in UNITS:
+            raise ValueError(f"unknown unit {self.unit!r}; use one of: {', '.join(UNITS)}")
+        if self.min is not None and self.max is not None and not self.min < self.max:
+            raise ValueError("`min` must be below `max`")
+        if self.scored_flag is False:
+            # A reported fact: no direction is better, so worst/best would be a lie.
+            if self.worst is not None or self.best is not None:
+                raise ValueError("an unscored numeric question (`scored: false`) takes no `worst`/`best`")
+            if self.min is None or self.max is None:
+                raise ValueError("an unscored numeric question (`scored: false`) needs `min` and `max`")
+            return
+        if self.worst is None or self.best is None:
+            raise ValueError("a numeric question needs both `worst` and `best`")
+        if self.worst == self.best:
+            raise ValueError("`worst` and `best` must differ")
+        for key in ("worst", "best"):
+            value = getattr(self, key)
+            if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+                raise ValueError(f"`{key}` ({value:g}) must lie within `min`..`max`")
+
     @property
     def scored(self) -> bool:
-        return self.type != "text"
+        """Does this question enter scores? Text never does; a numeric question marked
+        ``scored: false`` is a fact for the report only (e.g. an override rate, where
+        neither end of the range is better)."""
+        return self.type != "text" and self.scored_flag is not False
+
+    @property
+    def answer_range(self) -> tuple[float, float] | None:
+        """The numbers a respondent may give: ``min``..``max`` where set, else the scoring
+        span ``worst``..``best`` (version 1 files); None for scale and text questions."""
+        if self.type != "numeric":
+            return None
+        lo, hi = sorted((self.worst, self.best)) if self.worst is not None and self.best is not None else (None, None)
+        lo = self.min if self.min is not None else lo
+        hi = self.max if self.max is not None else hi
+        return (float(lo), float(hi)) if lo is not None and hi is not None else None
 
 
 class Dimension(_Model):
@@ -126,6 +190,8 @@ class Dimension(_Model):
     weight: float = Field(default=1.0, gt=0)
     description: str | None = None
     narratives: dict[int, NonEmpty] = Field(default_factory=dict)
+    # Open questions a facilitator asks in a workshop (the guide lists them).
+    probes: list[NonEmpty] = Field(default_factory=list)
     questions: list[Question] = Field(min_length=1)
 
     @property
@@ -141,11 +207,33 @@ class Action(_Model):
     phase: Literal[1, 2, 3]
     max_level: int = Field(ge=0)
     owners: list[Ident] = Field(min_length=2)
+    # RACI: the one role answerable for the result, and the roles doing the work.
+    # When given, `owners` must be exactly their union (kept for older readers).
+    accountable: Ident | None = None
+    responsible: list[Ident] = Field(default_factory=list)
     cost: float = Field(ge=0)
     effort_days: int = Field(ge=1, le=30)
     after: list[Ident] = Field(default_factory=list)
     kpi: NonEmpty
     tags: list[NonEmpty] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _raci(self) -> Action:
+        if self.responsible and self.accountable is None:
+            raise ValueError("`responsible` needs an `accountable` role")
+        if self.accountable is not None:
+            union = {self.accountable, *self.responsible}
+            if set(self.owners) != union:
+                raise ValueError("`owners` must be exactly `accountable` plus `responsible` "
+                                 f"({', '.join(sorted(union))}), got {', '.join(self.owners)}")
+        return self
+
+    @property
+    def raci_roles(self) -> list[str]:
+        """The roles that carry the action: accountable then responsible, else the owners."""
+        if self.accountable is None:
+            return list(self.owners)
+        return [self.accountable, *[r for r in self.responsible if r != self.accountable]]
 
 
 class ProfileQuestion(_Model):
@@ -156,6 +244,10 @@ class Profile(_Model):
     role: ProfileQuestion | None = None
     unit: ProfileQuestion | None = None
     id: ProfileQuestion | None = None
+    # The AI deployment the respondent uses or works on most; statements that say
+    # "the AI system you named" refer to it, so a client with several deployments
+    # does not get answers about different systems pooled as if they were one.
+    deployment: ProfileQuestion | None = None
 
 
 class Questionnaire(_Model):
@@ -225,6 +317,37 @@ class Questionnaire(_Model):
         return self.model_dump(mode="json")
 
 
+# -- length ------------------------------------------------------------------------
+
+# Seconds a respondent needs per question, by type: reading and ticking a statement,
+# looking up or estimating a number, writing a sentence or two of comment (survey-design
+# rules of thumb; comments are optional, but every one is counted so the estimate errs long).
+SECONDS_PER_QUESTION = {"scale": 10, "numeric": 30, "text": 45}
+SECONDS_PER_PROFILE_QUESTION = 10
+# The humane limits the bundled questionnaire keeps to (tests check them).
+MAX_SCORED_PER_ROLE_AND_DIMENSION = 12
+MAX_MINUTES_PER_ROLE = 15
+
+
+def role_load(q: Questionnaire) -> dict[str, dict[str, Any]]:
+    """What each role is asked: scored questions per dimension, all questions asked,
+    and the estimated minutes to finish (see :data:`SECONDS_PER_QUESTION`).
+
+    ``{role_id: {"scored": {dimension_id: n}, "asked": n, "minutes": m}}``.
+    """
+    n_profile = sum(1 for key in ("role", "unit", "id", "deployment") if getattr(q.profile, key))
+    out: dict[str, dict[str, Any]] = {}
+    for role in q.roles:
+        asked = [x for d in q.dimensions for x in d.questions if q.asked(x, role.id)]
+        seconds = n_profile * SECONDS_PER_PROFILE_QUESTION + sum(SECONDS_PER_QUESTION[x.type] for x in asked)
+        out[role.id] = {
+            "scored": {d.id: sum(1 for x in d.scored_questions if q.asked(x, role.id)) for d in q.dimensions},
+            "asked": len(asked),
+            "minutes": round(seconds / 60, 1),
+        }
+    return out
+
+
 # -- loading -------------------------------------------------------------------------
 
 
@@ -272,6 +395,11 @@ def _check_references(q: Questionnaire, file: str, positions: Positions) -> list
     for i, role in enumerate(q.roles):
         claim(role.id, ("roles", i, "id"), "role")
         role_ids.add(role.id)
+    sided = [r.side is not None for r in q.roles]
+    if any(sided) and not all(sided):
+        i = sided.index(False)
+        add(("roles", i, "id"), f"role `{q.roles[i].id}` has no `side`: declare it on every role or on none "
+                                "(the dual accountability check depends on it)")
     labels: dict[str, int] = {}
     for i, role in enumerate(q.roles):
         for j, name in enumerate([role.label, *role.aliases]):
@@ -315,14 +443,13 @@ def _check_references(q: Questionnaire, file: str, positions: Positions) -> list
             for ri, rid in enumerate(question.roles or []):
                 if rid not in role_ids:
                     add(base + ("roles", ri), f"unknown role `{rid}`; defined: {', '.join(sorted(role_ids))}")
-    for key in ("role", "unit", "id"):
+    for key in ("role", "unit", "id", "deployment"):
         prof = getattr(q.profile, key)
         if prof and normalise_text(prof.text) in texts:
             add(("profile", key, "text"), "profile question text repeats a question's text")
 
     dims = {d.id for d in q.dimensions}
     action_ids = {a.id for a in q.actions}
-    groups = {r.id: r.group for r in q.roles}
     for ai, action in enumerate(q.actions):
         base = ("actions", ai)
         claim(action.id, base + ("id",), "action")
@@ -332,11 +459,15 @@ def _check_references(q: Questionnaire, file: str, positions: Positions) -> list
         for oi, owner in enumerate(action.owners):
             if owner in unknown:
                 add(base + ("owners", oi), f"unknown role `{owner}` in owners")
-        known = [o for o in action.owners if o in role_ids]
-        if not unknown and (not any(groups[o] == LEADERSHIP for o in known)
-                            or not any(groups[o] != LEADERSHIP for o in known)):
-            add(base + ("owners",), f"action `{action.id}` needs dual accountability: at least one "
-                                     "leadership and one non-leadership owner")
+        if action.accountable is not None and action.accountable not in role_ids:
+            add(base + ("accountable",), f"unknown role `{action.accountable}` in accountable")
+        for ri, rid in enumerate(action.responsible):
+            if rid not in role_ids:
+                add(base + ("responsible", ri), f"unknown role `{rid}` in responsible")
+        if not unknown:
+            problem = _dual_accountability(q, action)
+            if problem:
+                add(base + ("accountable" if action.accountable else "owners",), problem)
         if level_numbers and action.max_level not in level_numbers:
             add(base + ("max_level",), f"max_level {action.max_level} is not a defined level")
         for ri, dep in enumerate(action.after):
@@ -352,6 +483,28 @@ def _check_references(q: Questionnaire, file: str, positions: Positions) -> list
         idx = next(i for i, a in enumerate(q.actions) if a.id == cycle[0])
         add(("actions", idx, "after"), "dependency cycle in `after`: " + " -> ".join(cycle + [cycle[0]]))
     return problems
+
+
+def _dual_accountability(q: Questionnaire, action: Action) -> str | None:
+    """Why ``action`` lacks a business-side and a technology-side role, or None.
+
+    When every role declares a ``side``, the action's accountable and responsible roles
+    (its owners when it has no RACI) must include a ``business`` and a ``technology``
+    role. Otherwise the version 1 rule applies: a leadership and a non-leadership owner.
+    """
+    roles = q.role_by_id
+    carried = action.raci_roles
+    if all(r.side for r in q.roles):
+        sides = {roles[r].side for r in carried}
+        if BUSINESS not in sides or TECHNOLOGY not in sides:
+            return (f"action `{action.id}` needs dual accountability: its accountable and responsible roles "
+                    f"({', '.join(carried)}) must include a business-side and a technology-side role")
+        return None
+    groups = [roles[r].group for r in action.owners]
+    if LEADERSHIP not in groups or all(g == LEADERSHIP for g in groups):
+        return (f"action `{action.id}` needs dual accountability: at least one leadership and one "
+                "non-leadership owner")
+    return None
 
 
 def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
@@ -410,23 +563,55 @@ def parse_questionnaire(data: Any, file: str = "<questionnaire>",
 
 
 def load_questionnaire(source: str | Path) -> Questionnaire:
-    """Load a questionnaire from a path, or a bundled one by id (``ai-friction``)."""
+    """Load a questionnaire from a path, or a bundled one by id (``ai-friction``) or by id
+    and major version (``ai-friction@2``).
+
+    A bare bundled id names the edition without a version in its file name (version 1
+    of ``ai-friction``), so workspaces made before versions were pinned keep theirs. A
+    pinned reference is checked against the file's own id and version: a mismatch is
+    an error, never a silent switch to another edition.
+    """
     path = resolve_questionnaire(source)
     try:
         data, positions = load_yaml(path)
     except YamlLoadError as exc:
         raise QuestionnaireError(str(exc.problem), problems=[exc.problem]) from None
-    return parse_questionnaire(data, str(path), positions)
+    q = parse_questionnaire(data, str(path), positions)
+    wanted = _pinned(str(source))
+    if wanted and not Path(str(source)).exists():
+        qid, major = wanted
+        if q.id != qid or major_version(q.version) != major:
+            raise QuestionnaireError(f"`{source}` names {qid} version {major}, but this file is "
+                                     f"{q.id} version {q.version}", file=str(path))
+    return q
+
+
+def major_version(version: str) -> str:
+    """``"2.0"`` -> ``"2"``: the part of a version that a workspace pins."""
+    return str(version).strip().split(".")[0]
+
+
+def pinned_reference(q: Questionnaire) -> str:
+    """How ``engagement.yaml`` names a bundled questionnaire: ``id@major`` (``ai-friction@2``)."""
+    return f"{q.id}@{major_version(q.version)}"
+
+
+def _pinned(text: str) -> tuple[str, str] | None:
+    base, sep, major = text.partition("@")
+    if not sep or not base or not re.fullmatch(r"[0-9]+", major):
+        return None
+    return base, major
 
 
 def bundled_questionnaires() -> dict[str, Path]:
-    """Bundled questionnaire files by id (the file stem)."""
+    """Bundled questionnaire files by reference (the file stem): ``ai-friction`` is the
+    first edition, later editions are files named ``<id>@<major>.yaml``."""
     folder = resources.questionnaires_dir()
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
 def resolve_questionnaire(source: str | Path) -> Path:
-    """A path if it exists (or looks like one), else a bundled questionnaire id."""
+    """A path if it exists (or looks like one), else a bundled reference: ``id`` or ``id@major``."""
     text = str(source)
     path = Path(text).expanduser()
     if path.exists() or text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
@@ -434,5 +619,10 @@ def resolve_questionnaire(source: str | Path) -> Path:
     bundled = bundled_questionnaires()
     if text in bundled:
         return bundled[text]
+    wanted = _pinned(text)
+    if wanted and wanted[0] in bundled:
+        # `ai-friction@1`: the unversioned file, if that is the edition asked for
+        # (load_questionnaire checks the version it declares).
+        return bundled[wanted[0]]
     raise QuestionnaireError(f"no questionnaire file or bundled id `{text}`; bundled: "
                              f"{', '.join(bundled) or 'none'}", file=text)

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from .questionnaire import Questionnaire
+from .questionnaire import Question, Questionnaire, role_load
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def numeric_span(question: Question) -> str:
+    """``0-730 days, scored 180 (worst) to 5 (best)`` or ``0-100 percent, not scored``."""
+    parts = []
+    span = question.answer_range
+    if span:
+        parts.append(f"{_fmt(span[0])}-{_fmt(span[1])}" + (f" {question.unit}" if question.unit else ""))
+    if question.scored:
+        parts.append(f"scored {_fmt(question.worst)} (worst) to {_fmt(question.best)} (best)")
+    else:
+        parts.append("not scored")
+    return ", ".join(parts)
 
 
 def to_markdown(q: Questionnaire) -> str:
@@ -10,25 +27,58 @@ def to_markdown(q: Questionnaire) -> str:
     out = [f"# {q.title} ({q.id} v{q.version})", ""]
     if q.description:
         out += [q.description.strip(), ""]
-    out += ["## Roles", ""] + [f"- **{r.label}** (`{r.id}`, {r.group}, weight {r.weight:g})" for r in q.roles]
+    out += ["## Roles", ""]
+    for r in q.roles:
+        side = f", {r.side} side" if r.side else ""
+        out.append(f"- **{r.label}** (`{r.id}`, {r.group}{side}, weight {r.weight:g})")
+    load = role_load(q)
+    out += ["", "## Length per role", "",
+            "Scored questions each role is asked per friction point, all questions asked (comments included) "
+            "and the estimated time to finish (10 s a statement, 30 s a number, 45 s a comment, 10 s a profile "
+            "question).", ""]
+    out += ["| role | " + " | ".join(d.id for d in q.dimensions) + " | asked | minutes |",
+            "|---|" + "---|" * len(q.dimensions) + "---|---|"]
+    for r in q.roles:
+        row = load[r.id]
+        out.append(f"| {r.label} | " + " | ".join(str(row["scored"][d.id]) for d in q.dimensions)
+                   + f" | {row['asked']} | about {row['minutes']:g} |")
     out += ["", "## Levels", ""]
     out += [f"{lv.level}. **{lv.name}** (from {lv.min:g}): {lv.description or ''}".rstrip() for lv in q.levels]
+    if q.profile.deployment:
+        out += ["", "## Profile", "", f"- Deployment: {q.profile.deployment.text}"]
     for d in q.dimensions:
         out += ["", f"## {d.title} (`{d.id}`, weight {d.weight:g})", ""]
         if d.description:
             out += [d.description.strip(), ""]
         for question in d.questions:
             tags = [question.type]
+            if question.type == "numeric":
+                tags.append(numeric_span(question))
             if question.reverse:
                 tags.append("reverse-keyed")
-            if question.weight != 1:
+            if question.weight != 1 and question.scored:
                 tags.append(f"weight {question.weight:g}")
+            if question.headline:
+                tags.append("headline fact")
             if question.roles:
                 tags.append("asked of " + ", ".join(roles.get(r, r) for r in question.roles))
             out.append(f"- `{question.id}` {question.text} _({'; '.join(tags)})_")
+            if question.evidence:
+                out.append(f"  - Evidence: {question.evidence}")
+        if d.probes:
+            out += ["", "Workshop probes:", ""] + [f"- {p}" for p in d.probes]
     if q.actions:
-        out += ["", "## Action library", "", "| id | dimension | phase | up to level | title | cost | days |",
-                "|---|---|---|---|---|---|---|"]
-        out += [f"| {a.id} | {a.dimension} | {a.phase} | {a.max_level} | {a.title} | {a.cost:,.0f} | "
-                f"{a.effort_days} |" for a in q.actions]
+        raci = any(a.accountable for a in q.actions)
+        head = "| id | dimension | phase | up to level | title | cost | days |"
+        rule = "|---|---|---|---|---|---|---|"
+        if raci:
+            head += " accountable | responsible |"
+            rule += "---|---|"
+        out += ["", "## Action library", "", head, rule]
+        for a in q.actions:
+            line = (f"| {a.id} | {a.dimension} | {a.phase} | {a.max_level} | {a.title} | {a.cost:,.0f} | "
+                    f"{a.effort_days} |")
+            if raci:
+                line += f" {a.accountable or ''} | {', '.join(a.responsible)} |"
+            out.append(line)
     return "\n".join(out) + "\n"

@@ -49,7 +49,7 @@ def _answer_hint(q: Question, questionnaire: Questionnaire) -> str:
         assert scale is not None
         return "pick from list"
     if q.type == "numeric":
-        lo, hi = sorted((q.worst, q.best))
+        lo, hi = q.answer_range  # min..max where the questionnaire sets them
         unit = f" {q.unit}" if q.unit else ""
         return f"a number, {_fmt(lo)}-{_fmt(hi)}{unit}"
     return "free text"
@@ -198,7 +198,7 @@ def _responses(ws, questionnaire: Questionnaire, refs: dict[str, str], rows: int
                     scale_dvs[q.scale] = dv
                 dv.add(cells)
             elif q.type == "numeric":
-                lo, hi = sorted((q.worst, q.best))
+                lo, hi = q.answer_range  # min..max where the questionnaire sets them
                 unit = f" {q.unit}" if q.unit else ""
                 dv = DataValidation(type="decimal", operator="between", formula1=_fmt(lo), formula2=_fmt(hi),
                                     allow_blank=True, showErrorMessage=True, errorTitle="Not a number in range",

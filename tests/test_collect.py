@@ -436,7 +436,7 @@ def test_responses_list_shows_every_respondent_for_removal(tmp_path, runner):
     from assessment.cli import cli
 
     q = load_questionnaire("ai-friction")
-    ws = init_workspace(tmp_path / "ws", "Listing Ltd")
+    ws = init_workspace(tmp_path / "ws", "Listing Ltd", questionnaire="ai-friction")  # the export is version 1
     write_export(synthesize(q, 12, seed=4), q, "wide", tmp_path / "w.csv")
     assert runner.invoke(cli, ["-w", str(ws.root), "import", str(tmp_path / "w.csv")]).exit_code == 0
     data = _json.loads(runner.invoke(cli, ["-w", str(ws.root), "responses", "--json"]).output)

@@ -14,7 +14,7 @@ def test_init_creates_workspace_usable_by_show(tmp_path, runner):
     assert result.exit_code == 0, result.output
     assert (ws / "engagement.yaml").is_file() and (ws / "reports").is_dir()
     eng = load_engagement(ws / "engagement.yaml")
-    assert eng.client == "Acme: Corp" and eng.questionnaire == "ai-friction"
+    assert eng.client == "Acme: Corp" and eng.questionnaire == "ai-friction@2"  # init pins the version
     assert eng.budget.max_shift == 0.5 and eng.deployments == []
     result = runner.invoke(cli, ["-w", str(ws), "questionnaire", "show", "--format", "json"])
     assert result.exit_code == 0

@@ -103,6 +103,24 @@ BROKEN = {
     "wrong type": (lambda d: d["dimensions"][0].update(weight="heavy"), "weight"),
     "numeric without bounds": (lambda d: d["dimensions"][0]["questions"][2].pop("worst"), "worst"),
     "bad phase": (lambda d: d["actions"][0].update(phase=4), "phase"),
+    # format additions of version 2 (issue #13)
+    "min not below max": (lambda d: d["dimensions"][0]["questions"][2].update(min=200, max=100), "`min` must be below"),
+    "unknown unit": (lambda d: d["dimensions"][0]["questions"][2].update(unit="fortnights"), "unknown unit"),
+    "best outside bounds": (lambda d: d["dimensions"][0]["questions"][2].update(min=10, max=365), "within `min`..`max`"),
+    "unscored fact with worst": (lambda d: d["dimensions"][0]["questions"][2].update(scored=False, min=0, max=400),
+                                 "takes no `worst`/`best`"),
+    "unscored fact without bounds": (lambda d: d["dimensions"][0]["questions"][2].update(
+        scored=False, worst=None, best=None), "needs `min` and `max`"),
+    "unscored scale item": (lambda d: d["dimensions"][0]["questions"][0].update(scored=False), "only for numeric"),
+    "headline on a scale item": (lambda d: d["dimensions"][0]["questions"][0].update(headline=True), "only for numeric"),
+    "bounds on a scale item": (lambda d: d["dimensions"][0]["questions"][0].update(min=1), "only for numeric"),
+    "owners not the RACI union": (lambda d: d["actions"][0].update(accountable="exec", responsible=["ds"]),
+                                  "`owners` must be exactly"),
+    "responsible without accountable": (lambda d: d["actions"][0].update(responsible=["ops"]), "needs an `accountable`"),
+    "unknown accountable": (lambda d: d["actions"][0].update(accountable="cfo", owners=["cfo", "ops"],
+                                                              responsible=["ops"]), "unknown role `cfo`"),
+    "side on some roles only": (lambda d: d["roles"][0].update(side="business"), "declare it on every role"),
+    "one side only": (lambda d: [r.update(side="technology") for r in d["roles"]], "business-side and a technology-side"),
 }
 
 
@@ -187,3 +205,27 @@ def test_show_yaml_round_trips_through_the_validator(runner, tmp_path):
     question = json.loads(runner.invoke(cli, ["questionnaire", "show", "ai-friction", "--format", "json"])
                           .output)["dimensions"][0]["questions"][0]
     assert {"id", "text", "type", "scale", "weight", "reverse", "roles"} <= set(question)  # null where unset
+
+
+def test_format_additions_load_and_round_trip(tmp_path, runner):
+    """The version 2 keys on the worked example: an unscored headline fact, evidence, probes,
+    sides and RACI; `show --format yaml` round-trips them."""
+    def add(d):
+        for r, side in zip(d["roles"], ("business", "technology", "technology"), strict=True):
+            r["side"] = side
+        d["dimensions"][0]["probes"] = ["Walk me through the last release."]
+        d["dimensions"][0]["questions"][2].update(min=0, max=730, unit="days", headline=True,
+                                                   evidence="Change records")
+        d["dimensions"][0]["questions"].insert(3, {"id": "GOV-4", "text": "Override rate", "type": "numeric",
+                                                   "scored": False, "min": 0, "max": 100, "unit": "percent"})
+        d["actions"][0].update(accountable="exec", responsible=["ops"])
+        d["profile"]["deployment"] = {"text": "Which AI system do you use most?"}
+    path = write(tmp_path, mutate(add))
+    q = load_questionnaire(path)
+    assert [x.id for x in q.dimension_by_id["governance"].scored_questions] == ["GOV-1", "GOV-2", "GOV-3"]
+    assert not q.questions["GOV-4"].scored and q.questions["GOV-4"].answer_range == (0.0, 100.0)
+    assert q.questions["GOV-3"].answer_range == (0.0, 730.0) and q.questions["GOV-3"].headline
+    assert q.action_by_id["GOV-A"].raci_roles == ["exec", "ops"]
+    dumped = runner.invoke(cli, ["questionnaire", "show", str(path), "--format", "yaml"]).output
+    assert "scored: false" in dumped and "scored_flag" not in dumped
+    assert load_questionnaire(write(tmp_path, dumped, "copy.yaml")) == q

@@ -58,6 +58,7 @@ def cli(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
       assess -w acme score                        scores and how far to trust them
       assess -w acme plan                         the 90-day hardening plan
       assess -w acme report                       the PDF and results workbook
+      assess -w acme guide -o guide.pdf           the workshop guide
     Try `assess demo` for a complete example.
     """
     ctx.ensure_object(dict)
@@ -74,7 +75,7 @@ def workspace_from(ctx: click.Context):
 
 # Importing the command modules registers their commands on `cli`; they import
 # nothing heavy at module level.
-for _module in ("workspace", "questionnaire", "responses", "score", "plan", "report", "demo"):
+for _module in ("workspace", "questionnaire", "responses", "score", "plan", "report", "guide", "demo"):
     import_module(f"{__name__}.{_module}")
 
 

@@ -12,8 +12,9 @@ from . import cli
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--client", required=True, help="Client name, shown on the report.")
-@click.option("--questionnaire", "questionnaire_ref", default="ai-friction", show_default=True,
-              help="Bundled questionnaire id or path to a questionnaire YAML file.")
+@click.option("--questionnaire", "questionnaire_ref", default="ai-friction@2", show_default=True,
+              help="Bundled questionnaire (id@version, e.g. ai-friction@2; a bare id is version 1) or path "
+                   "to a questionnaire YAML file. engagement.yaml records the version.")
 @click.option("--currency", default="EUR", show_default=True, help="Currency code for budgets.")
 def init(directory: Path, client: str, questionnaire_ref: str, currency: str) -> None:
     """Create an engagement workspace in DIRECTORY (engagement.yaml and reports/)."""

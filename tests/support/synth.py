@@ -151,9 +151,15 @@ def _quotas(weights: Mapping[str, float], n: int) -> dict[str, int]:
 
 
 def _numeric_value(q: Question, x: float) -> float:
-    lo, hi = sorted((float(q.worst), float(q.best)))
-    value = float(q.worst) + float(np.clip(x, 0, 1)) * (float(q.best) - float(q.worst))
-    step = 5.0 if (q.unit or "").strip() == "%" else 1.0
+    if q.worst is None or q.best is None:
+        # An unscored fact (``scored: false``) has no better end: spread over its range.
+        lo, hi = q.answer_range
+        worst, best = lo, hi
+    else:
+        worst, best = float(q.worst), float(q.best)
+        lo, hi = sorted((worst, best))
+    value = worst + float(np.clip(x, 0, 1)) * (best - worst)
+    step = 5.0 if (q.unit or "").strip() in ("%", "percent") else 1.0
     value = round(value / step) * step
     return float(min(max(value, lo), hi))
 
