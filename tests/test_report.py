@@ -101,6 +101,12 @@ def test_import_log_reads_as_words(rendered):
     problem = forms["problems"][0]
     assert f"row {problem['row']}, column {problem['column']}: “{UNKNOWN_ROLE}”: not a role" in flat
     assert "Set aside: unreadable role: 1" in flat
+    # the flagged respondents the score left out are counted, and every count is of the people scored
+    excluded = inputs.scores.excluded
+    assert excluded["count"] == 2 and excluded["by_flag"] == {"straight-lining": 2}
+    assert "2 respondents with a quality flag (straight-lining 2) were left out of every score" in flat
+    assert inputs.scores.respondents == len(inputs.responses.respondents) - 2
+    assert f"Appendix B · {inputs.scores.respondents} respondents in" in flat
 
 
 def test_method_appendix_states_the_real_thresholds(rendered):
@@ -383,7 +389,8 @@ def test_workbook(report_ws, tmp_path):
     dims = {r[0].value: r for r in wb["Dimensions"].iter_rows(min_row=2)}
     assert dims["governance"][2].value == pytest.approx(inputs.scores.dimension("governance")["score"])
     summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows(min_row=2)}
-    assert summary["Respondents"] == inputs.scores.respondents
+    assert summary["Respondents scored"] == inputs.scores.respondents
+    assert summary["Respondents left out (quality flags)"] == inputs.scores.excluded["count"] == 2
     assert summary["Target deployment"] == inputs.plan.target["name"]
     assert summary["Amount moved (EUR)"] == pytest.approx(inputs.plan.budget["shift"])
     assert summary["Perception gap threshold (points)"] == inputs.scores.thresholds["perception_gap_points"]
@@ -439,3 +446,24 @@ def test_cli_per_unit_and_errors(demo_ws, tmp_path):
     res = CliRunner().invoke(cli, ["-w", str(demo_ws), "report", "--unit", "Nowhere"])
     assert res.exit_code == 1 and "no respondents to score for unit 'Nowhere'" in res.output
     assert "Traceback" not in res.output
+
+
+def test_counts_are_of_the_people_scored(report_ws):
+    inputs = report_ws.baseline
+    ctx = build_context(inputs)
+    assert sum(r["n"] for r in ctx["appendix"]["roles"]) == inputs.scores.respondents == ctx["meta"]["n"]
+    assert sum(u["n"] for u in ctx["appendix"]["units"]) == inputs.scores.respondents
+
+
+def test_progress_says_when_too_few_took_part_to_tell(report_ws):
+    """A change the comparison cannot judge is never reported as 'stalled'."""
+    progress = dict(report_ws.follow_up.progress)
+    progress["dimensions"] = [{**d, "significant": None, "verdict": "too few to tell", "ci_low": None,
+                               "ci_high": None} for d in progress["dimensions"]]
+    ctx = build_context(dataclasses.replace(report_ws.follow_up, progress=progress))["progress"]
+    assert {r["status"] for r in ctx["rows"]} == {"too few to tell"}
+    assert ctx["lead"] == "Since baseline, too few respondents took part to tell whether any friction point moved."
+    progress["dimensions"][0] = {**report_ws.follow_up.progress["dimensions"][0]}
+    ctx = build_context(dataclasses.replace(report_ws.follow_up, progress=progress))["progress"]
+    assert ctx["lead"].endswith(f"for {len(progress['dimensions']) - 1} of {len(progress['dimensions'])} there are "
+                                "too few respondents to tell.")

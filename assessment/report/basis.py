@@ -11,6 +11,7 @@ from .formatting import num
 
 if TYPE_CHECKING:
     from ..questionnaire import Questionnaire, Role
+    from ..responses import Responses
     from ..scoring import ScoreResult
     from .context import ReportInputs
 
@@ -25,11 +26,21 @@ def thresholds(t: Mapping[str, Any]) -> dict[str, Any]:
             "alpha_min_n": int(t["alpha_min_respondents"]), "gap": float(t["perception_gap_points"])}
 
 
-def role_counts(inputs: ReportInputs) -> dict[str, int]:
-    """Respondents per role id (empty when the inputs carry no responses)."""
+def scored_responses(inputs: ReportInputs) -> Responses | None:
+    """The responses without the respondents the score left out for a quality flag
+    (``ScoreResult.excluded``), so every count in the report is of the people scored."""
+    from ..scoring.exclusion import exclude_flagged
+
     if inputs.responses is None:
+        return None
+    return exclude_flagged(inputs.responses, inputs.scores.excluded["flags"])[0]
+
+
+def role_counts(responses: Responses | None) -> dict[str, int]:
+    """Respondents per role id (empty without responses)."""
+    if responses is None:
         return {}
-    vc = inputs.responses.respondents["role"].astype("string").value_counts()
+    vc = responses.respondents["role"].astype("string").value_counts()
     return {str(k): int(v) for k, v in vc.items()}
 
 
@@ -38,6 +49,7 @@ class Basis:
     """The inputs of one report and the facts every section needs."""
 
     inputs: ReportInputs
+    responses: Responses | None  # the respondents scored (see :func:`scored_responses`)
     rdate: dt.date
     th: dict[str, Any]
     role_n: dict[str, int]
@@ -47,7 +59,9 @@ class Basis:
     @classmethod
     def of(cls, inputs: ReportInputs, rdate: dt.date) -> Basis:
         eng = inputs.engagement
-        return cls(inputs=inputs, rdate=rdate, th=thresholds(inputs.scores.thresholds), role_n=role_counts(inputs),
+        responses = scored_responses(inputs)
+        return cls(inputs=inputs, responses=responses, rdate=rdate, th=thresholds(inputs.scores.thresholds),
+                   role_n=role_counts(responses),
                    currency=inputs.plan.currency if inputs.plan else eng.currency,
                    accent=eng.brand_colour or DEFAULT_ACCENT)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..fileio import atomic_write
-from .basis import role_counts, thresholds
+from .basis import role_counts, scored_responses, thresholds
 from .context import ReportInputs, created_timestamp, report_date
 from .formatting import num
 
@@ -129,7 +129,8 @@ def _summary_sheet(wb: Any, fmts: dict, inputs: ReportInputs) -> None:
     _key_values(wb, fmts, "Summary", [34, 70], [
         ("Client", inputs.engagement.client, "t"), ("Unit", inputs.unit or "all units", "t"),
         ("Report date", str(report_date(inputs)), "t"), ("Questionnaire", f"{q.title} v{q.version}", "t"),
-        ("Respondents", scores.respondents, "int"),
+        ("Respondents scored", scores.respondents, "int"),
+        ("Respondents left out (quality flags)", scores.excluded["count"], "int"),
         ("Overall score", ov["score"], "score"), ("Overall CI low", ov["ci_low"], "score"),
         ("Overall CI high", ov["ci_high"], "score"), ("Overall level", ov["level"], "int"),
         ("Overall level name", ov["level_name"], "t"), ("Target deployment", plan.target["name"] if plan else None, "t"),
@@ -168,7 +169,7 @@ def _items_sheet(wb: Any, fmts: dict, inputs: ReportInputs) -> None:
 
 def _roles_sheet(wb: Any, fmts: dict, inputs: ReportInputs) -> None:
     q = inputs.questionnaire
-    counts = role_counts(inputs)
+    counts = role_counts(scored_responses(inputs))
     sheet = _Sheet(wb, "Roles", ["Role id", "Role", "Group", "Weight", "Respondents"] +
                    [f"Score: {qd.title}" for qd in q.dimensions], [10, 30, 14, 8, 12] + [14] * len(q.dimensions), fmts)
     for r in q.roles:
@@ -210,20 +211,35 @@ def _actions_sheet(wb: Any, fmts: dict, plan: Plan | None, currency: str) -> Non
 
 
 def _responses_sheet(wb: Any, fmts: dict, inputs: ReportInputs) -> None:
+    """Every answer, the left-out respondents' too, each marked with why it was not scored."""
     sheet = _Sheet(wb, "Responses", ["Respondent", "Role", "Unit", "Question", "Dimension", "Raw answer", "Value",
-                                     "State"], [12, 12, 14, 10, 14, 50, 8, 10], fmts)
+                                     "State", "Left out of the scores"], [12, 12, 14, 10, 14, 50, 8, 10, 18], fmts)
     if inputs.responses is not None:
         rr = inputs.responses.respondents
         role_of = dict(zip(rr["respondent_id"], rr["role"], strict=True))
         unit_of = dict(zip(rr["respondent_id"], rr["unit"], strict=True))
+        left_out = _left_out(rr, inputs.scores.excluded["flags"])
         qdim = inputs.questionnaire.question_dimension
         a = inputs.responses.answers
         for rid, qid, raw, value, state in zip(a["respondent_id"], a["question_id"], a["raw"], a["value"],
                                                a["state"], strict=True):
             unit = unit_of.get(rid)
             sheet.add([rid, role_of.get(rid), None if _missing(unit) else unit, qid, qdim.get(str(qid), ""),
-                       None if _missing(raw) else raw, value, state], ["t", "t", "t", "t", "t", "t", "dec", "t"])
+                       None if _missing(raw) else raw, value, state, left_out.get(rid, "")],
+                      ["t", "t", "t", "t", "t", "t", "dec", "t", "t"])
     sheet.finish()
+
+
+def _left_out(respondents: Any, flags: Sequence[str]) -> dict[str, str]:
+    """Respondent id -> the excluding quality flags they carry (``flags`` is comma-joined text)."""
+    if not flags or "flags" not in respondents.columns:
+        return {}
+    out = {}
+    for rid, carried in zip(respondents["respondent_id"], respondents["flags"], strict=True):
+        hit = [f for f in flags if isinstance(carried, str) and f in carried.split(",")]
+        if hit:
+            out[rid] = ", ".join(hit)
+    return out
 
 
 def _trace_sheet(wb: Any, fmts: dict, explain: dict[str, Any]) -> None:

@@ -56,7 +56,9 @@ def report_inputs_from_workspace(workspace: Workspace | str | Path, *, unit: str
     except AssessmentError as exc:
         raise ReportError(exc.message, file=exc.file) from None
     responses = ev.responses
-    traces = {d.id: explain(q, responses, d.id) for d in q.dimensions}
+    # The trace and the comparison leave out the respondents the score left out.
+    left_out = ev.scores.excluded["flags"]
+    traces = {d.id: explain(q, responses, d.id, exclude_flags=left_out) for d in q.dimensions}
     with open_store(ws.store_path, create=False) as store:
         log = store.imports(round)
     progress = None
@@ -64,7 +66,7 @@ def report_inputs_from_workspace(workspace: Workspace | str | Path, *, unit: str
     if pair is not None:
         base = load_workspace_responses(ws, round=pair[0], unit=unit)
         if len(base):
-            progress = compare_rounds(q, base, responses, names=("baseline", "current"))
+            progress = compare_rounds(q, base, responses, names=("baseline", "current"), exclude_flags=left_out)
             progress["baseline_round"], progress["current_round"] = pair
             progress["saved_plan"] = _saved_plan(ws, pair[0])
     logo = None

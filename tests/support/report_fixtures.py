@@ -11,7 +11,8 @@ by hand, so the report tests check what ``assess report`` really renders.
 The baseline carries the hostile cases the report must print literally: a comment
 with HTML, a template expression and a spreadsheet formula; an export whose file
 name starts with ``=``; a row with an unknown role (set aside, with its problem in
-the import log). The day-90 round moves one friction point by two scale points.
+the import log). In the day-90 round 40 of the same people answer again, with one
+friction point moved by two scale points.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def _with_unknown_role(path: Path, line: int) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _baseline_files(q: Questionnaire, root: Path) -> tuple[Path, Path]:
+def _baseline_files(q: Questionnaire, root: Path) -> tuple[list[dict[str, Any]], Path, Path]:
     records = synthesize(q, 48, seed=7)
     text_q = next(x.id for x in q.dimension_by_id["governance"].questions if x.type == "text")
     records[3]["answers"][text_q] = EVIL
@@ -102,7 +103,7 @@ def _baseline_files(q: Questionnaire, root: Path) -> tuple[Path, Path]:
     _with_unknown_role(forms, 6)
     # SurveyMonkey records start and end times, so the speeder is found there.
     monkey = write_export(records[24:], q, "surveymonkey", root / "returns-surveymonkey.xlsx")
-    return forms, monkey
+    return records, forms, monkey
 
 
 def build_report_workspace(root: Path) -> ReportWorkspace:
@@ -111,14 +112,15 @@ def build_report_workspace(root: Path) -> ReportWorkspace:
     ws = init_workspace(root / "ws", CLIENT)
     ws.engagement_path.write_text(ENGAGEMENT, encoding="utf-8")
     ws = Workspace(ws.root)
-    forms, monkey = _baseline_files(q, root)
+    records, forms, monkey = _baseline_files(q, root)
     import_responses(ws, forms, skip_invalid=True)
     import_responses(ws, monkey)
     runner = CliRunner()
     for args in (["plan", "--save"], ["round", "new", FOLLOW_UP]):
         result = runner.invoke(cli, ["-w", str(ws.root), *args])
         assert result.exit_code == 0, result.output
-    follow = _shift(synthesize(q, 40, seed=8, straight_liners=0, speeders=0), q, IMPROVED, 2)
+    # 40 of the baseline's people answer again (matched by e-mail, resampled as pairs).
+    follow = _shift(records[8:], q, IMPROVED, 2)
     import_responses(ws, write_export(follow, q, "google-forms", root / "day90.csv"))
     return ReportWorkspace(workspace=ws, baseline=report_inputs_from_workspace(ws, round=BASELINE),
                            follow_up=report_inputs_from_workspace(ws))

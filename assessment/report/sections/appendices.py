@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import appendix as plainwords
 from ..comments import all_comments
 from ..formatting import MISSING
+from .summary import left_out_text
 
 if TYPE_CHECKING:
     from ..basis import Basis
@@ -23,7 +24,7 @@ def _roles(b: Basis) -> list[dict[str, Any]]:
 
 
 def _units(b: Basis) -> list[dict[str, Any]]:
-    resp = b.inputs.responses
+    resp = b.responses
     if resp is None:
         return []
     units = resp.respondents["unit"].astype("string").fillna("(no unit)")
@@ -53,4 +54,5 @@ def appendix_section(b: Basis, dims: list[dict[str, Any]], sensitivity: dict[str
     return {"roles": _roles(b), "units": _units(b), "traces": _traces(b, dims),
             "imports": [_import_row(e) for e in b.inputs.import_log],
             "thresholds": plainwords.threshold_rows(b.scores.thresholds), "sensitivity": sensitivity,
-            "comments": all_comments(b.inputs.responses, b.q), "aggregation": b.q.aggregation}
+            "comments": all_comments(b.responses, b.q), "aggregation": b.q.aggregation,
+            "left_out": left_out_text(b.scores.excluded)}

@@ -42,7 +42,7 @@ def _dimension(b: Basis, d: dict[str, Any], ranked: list[dict[str, Any]]) -> dic
         "agreement": agreement_text(d["rwg"], d["n_respondents"], b.th),
         "weakest": [_item_row(q, i) for i in items[:2]],
         "strongest": [_item_row(q, i) for i in reversed(items[-2:])] if len(items) > 2 else [],
-        "comments": quotes(b.inputs.responses, q, qd.id),
+        "comments": quotes(b.responses, q, qd.id),
         "title_claim": (f"{qd.title}: {lt}, {fmt_score(s)}/100 — {where}" if s is not None
                         else f"{qd.title}: not scored, too few answers"),
         "k": len(qd.scored_questions), "anchor": f"dim-{slug(qd.id)}",

@@ -18,21 +18,29 @@ if TYPE_CHECKING:
     from ..basis import Basis
 
 
+#: The comparison's verdicts as the report words them (a verdict not listed is shown as it is).
+STATUS = {"no change beyond the noise": "stalled", None: "not measured"}
+
+
 def _row(d: Mapping[str, Any], title: str, names: list[str]) -> dict[str, Any]:
     change = num(d["change"])
-    status = ("improved" if change and change > 0 else "got worse") if d["significant"] else "stalled"
-    return {"id": d["id"], "title": title, "status": status, "baseline": fmt_score(d[names[0]]),
-            "current": fmt_score(d[names[1]]), "change": fmt_signed(change), "ci": fmt_ci(d["ci_low"], d["ci_high"]),
-            "significant": bool(d["significant"]), "baseline_value": num(d[names[0]]), "change_value": change}
+    return {"id": d["id"], "title": title, "status": STATUS.get(d["verdict"], d["verdict"]),
+            "baseline": fmt_score(d[names[0]]), "current": fmt_score(d[names[1]]), "change": fmt_signed(change),
+            "ci": fmt_ci(d["ci_low"], d["ci_high"]), "significant": bool(d["significant"]),
+            "baseline_value": num(d[names[0]]), "change_value": change}
 
 
 def _lead(rows: list[dict[str, Any]], base_name: str) -> str:
     moved = [r for r in rows if r["significant"]]
+    unknown = [r for r in rows if r["status"] not in ("improved", "got worse", "stalled")]
+    if len(unknown) == len(rows):
+        return f"Since {base_name}, too few respondents took part to tell whether any friction point moved."
+    untold = (f"; for {len(unknown)} of {len(rows)} there are too few respondents to tell" if unknown else "")
     if not moved:
-        return f"Since {base_name}, no friction point has moved beyond the margin of error."
+        return f"Since {base_name}, no friction point has moved beyond the margin of error{untold}."
     best = max(moved, key=lambda r: abs(r["change_value"] or 0))
     return (f"Since {base_name}, {len(moved)} of {len(rows)} friction points moved beyond the margin of error; "
-            f"the largest change is {best['title']} ({best['change']} points).")
+            f"the largest change is {best['title']} ({best['change']} points){untold}.")
 
 
 def progress_section(b: Basis) -> dict[str, Any] | None:

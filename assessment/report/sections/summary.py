@@ -33,9 +33,19 @@ def _findings(b: Basis, weakest: list[dict[str, Any]], hedge: bool, gap_sentence
     return out[:5]
 
 
+def left_out_text(excluded: dict[str, Any]) -> str:
+    """``2 respondents with a quality flag (straight-lining 2) were left out of every score``, or ""."""
+    n = excluded["count"]
+    if not n:
+        return ""
+    why = ", ".join(f"{flag} {k}" for flag, k in excluded["by_flag"].items())
+    return f"{n} respondent{'s' if n != 1 else ''} with a quality flag ({why}) {'were' if n != 1 else 'was'} " \
+        "left out of every score"
+
+
 def _caveat(dims: list[dict[str, Any]], sensitivity: dict[str, Any] | None, small_roles: list[str],
-            hedge: bool) -> str:
-    caveats = []
+            hedge: bool, left_out: str) -> str:
+    caveats = [left_out] if left_out else []
     if sensitivity and not sensitivity["stable"]:
         caveats.append("the choice of the weakest friction points depends on the weights (Appendix A)")
     contested = [dd["title"] for dd in dims if "contested" in dd["flags"]]
@@ -77,7 +87,7 @@ def summary_section(b: Basis, dims: list[dict[str, Any]], plan: dict[str, Any], 
             "weakest": [{"title": w["title"], "score": w["score"], "level": w["level"],
                          "plain": first_sentence(w["narrative"]) or first_sentence(w["description"])}
                         for w in weakest],
-            "caveat": _caveat(dims, sensitivity, small_roles, hedge), "overall": fmt_score(ov["score"]),
+            "caveat": _caveat(dims, sensitivity, small_roles, hedge, left_out_text(b.scores.excluded)), "overall": fmt_score(ov["score"]),
             "overall_ci": fmt_ci(ov["ci_low"], ov["ci_high"]),
             "overall_level": level_text(q, ov["score"], ov["ci_low"], ov["ci_high"]),
             "overall_level_name": lvl.name if lvl else MISSING, "n_levels": len(q.levels), "hedge": hedge}
