@@ -27,7 +27,7 @@ def _restrict(q: Questionnaire, keep: set[str]) -> Questionnaire:
     dims = []
     for dim in data["dimensions"]:
         questions = [x for x in dim["questions"] if x["id"] in keep]
-        if any(x["type"] != "text" for x in questions):
+        if any(q.questions[x["id"]].scored for x in questions):
             dims.append({**dim, "questions": questions})
     if not dims:
         raise AssessmentError("the two rounds have no scored question in common; nothing to compare")
