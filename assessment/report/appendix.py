@@ -256,8 +256,8 @@ def skipped_text(skipped: Mapping[str, int] | None) -> str:
 
 
 def problem_text(p: Mapping[str, Any]) -> str:
-    """One unreadable cell or row, located as the user sees it in the file."""
-    where = ", ".join(x for x in (f"row {p['row']}" if p.get("row") is not None else "",
-                                  f"column {p['column']}" if p.get("column") else "") if x)
-    value = f"“{p['value']}”" if p.get("value") not in (None, "") else ""
-    return ": ".join(x for x in (where, value, str(p.get("why") or "")) if x) or plain(p)
+    """One unreadable cell or row (the importer's ``row, column, value, why``), located as the user sees it."""
+    where = ", ".join(x for x in (f"row {p['row']}" if p["row"] is not None else "",
+                                  f"column {p['column']}" if p["column"] else "") if x)
+    value = f"“{p['value']}”" if p["value"] else ""
+    return ": ".join(x for x in (where, value, p["why"]) if x)

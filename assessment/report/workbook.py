@@ -180,22 +180,24 @@ def _roles_sheet(wb: Any, fmts: dict, inputs: ReportInputs) -> None:
 
 
 def _plan_sheet(wb: Any, fmts: dict, plan: Plan | None, currency: str) -> None:
-    target, budget = (plan.target, plan.budget) if plan else ({}, {"before": {}, "after": {}})
+    if plan is None:
+        _key_values(wb, fmts, "Plan", [36, 70], [("Plan", "No plan was built for this report", "t")])
+        return
+    target, budget = plan.target, plan.budget
     before, after = budget["before"], budget["after"]
-    rows = [("Target deployment", target.get("name"), "t"), ("Target stage", target.get("stage"), "t"),
-            ("P&L metric", target.get("pnl_metric"), "t"),
-            (f"Value at stake ({currency})", target.get("value_at_stake"), "money"),
-            ("Business owner", target.get("business_owner"), "t"),
-            ("Technology owner", target.get("technology_owner"), "t"), ("Why", target.get("why"), "t"),
-            (f"New models before ({currency})", before.get("new_models"), "money"),
-            (f"New models after ({currency})", after.get("new_models"), "money"),
-            (f"Hardening before ({currency})", before.get("hardening"), "money"),
-            (f"Hardening after ({currency})", after.get("hardening"), "money"),
-            (f"Amount moved ({currency})", budget.get("shift"), "money"), ("Max shift", budget.get("max_shift"), "pct"),
-            ("Rule", budget.get("rule"), "t"), ("Paused", ", ".join(plan.pause) if plan else "", "t")]
-    if plan:
-        rows += [(f"Milestone day {m.day}", f"{m.outcome} — {m.measure}", "t") for m in plan.milestones]
-        rows += [("Note", n, "t") for n in plan.notes]
+    rows = [("Target deployment", target["name"], "t"), ("Target stage", target["stage"], "t"),
+            ("P&L metric", target["pnl_metric"], "t"),
+            (f"Value at stake ({currency})", target["value_at_stake"], "money"),
+            ("Business owner", target["business_owner"], "t"), ("Technology owner", target["technology_owner"], "t"),
+            ("Why", target["why"], "t"),
+            (f"New models before ({currency})", before["new_models"], "money"),
+            (f"New models after ({currency})", after["new_models"], "money"),
+            (f"Hardening before ({currency})", before["hardening"], "money"),
+            (f"Hardening after ({currency})", after["hardening"], "money"),
+            (f"Amount moved ({currency})", budget["shift"], "money"), ("Max shift", budget["max_shift"], "pct"),
+            ("Rule", budget["rule"], "t"), ("Paused", ", ".join(plan.pause), "t")]
+    rows += [(f"Milestone day {m.day}", f"{m.outcome} — {m.measure}", "t") for m in plan.milestones]
+    rows += [("Note", n, "t") for n in plan.notes]
     _key_values(wb, fmts, "Plan", [36, 70], rows)
 
 
