@@ -243,8 +243,9 @@ def test_v1_scoring_inputs_are_exactly_its_file(v1):
             assert (x.worst, x.best, x.weight, x.reverse) == (item.get("worst"), item.get("best"),
                                                               item.get("weight", 1.0), item.get("reverse", False))
             assert x.roles == item.get("roles")
-            assert x.min is None and x.max is None and not x.headline
-    assert all(r.side is None for r in v1.roles) and all(a.accountable is None for a in v1.actions)
+            assert not x.headline
+    # (import bounds and the action library may grow: neither changes a score)
+    assert all(r.side is None for r in v1.roles)
 
 
 def test_a_shared_id_means_a_compatible_item(v1, v2):

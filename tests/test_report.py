@@ -220,15 +220,14 @@ def test_plan_pages_use_the_plans_structured_fields(rendered):
     inputs, pdf, _, _ = rendered
     flat = _flat(_text(pdf)[1])
     plan = inputs.plan
-    measured_on = plan.actions[0].measured_on
-    assert all(a.measured_on == measured_on for a in plan.actions)
-    # the common place of measurement is stated once, not repeated after every KPI
-    assert f"Every KPI is also read against {measured_on}." in flat
-    assert f"All measures are tracked against {measured_on}." in flat
-    assert f"{plan.actions[0].kpi}, measured on" not in flat
+    # only loop-closing KPIs are measured on the target's P&L metric; said once when most share it
+    loops = [a for a in plan.actions if a.measured_on]
+    assert loops and all(set(a.tags) & {"feedback-loop", "decay-monitoring"} for a in loops)
     ctx = build_context(inputs)["plan"]
+    common = ctx["kpi_common"]
     kpis = {a["id"]: a["kpi"] for a in ctx["actions"]}
-    assert kpis == {a.id: a.kpi for a in plan.actions}
+    assert kpis == {a.id: a.kpi if not a.measured_on or a.measured_on == common else
+                    f"{a.kpi}, measured on {a.measured_on}" for a in plan.actions}
     for m, row in zip(plan.milestones, ctx["milestones"], strict=True):
         assert row["day"] == m.day
         assert row["outcome"] == list(m.delivered[:4]) or not m.delivered
@@ -238,8 +237,16 @@ def test_plan_pages_use_the_plans_structured_fields(rendered):
             [m.pnl_measure] if m.reassessment and m.measures else [])
     last = ctx["milestones"][-1]
     assert plan.milestones[-1].reassessment in last["outcome_tail"]
-    # the friction that scales the shift is a 0-1 share: printed as points out of 100
-    assert f"scaled by overall friction ({plan.budget['friction'] * 100:.0f}/100)" in flat
+    # the scorecard, the funding table and the day-90 P&L target are on the page
+    for row in plan.scorecard:
+        assert row["name"] in flat
+    assert "Where the money comes from" in flat
+    for f in plan.funding:
+        assert f["name"] in flat
+    assert "Day-90 P&L target:" in flat
+    assert (plan.milestones[-1].pnl_target or plan.kpi_missing).split(":")[0] in flat
+    for a in plan.actions:
+        assert a.accountable["name"] in flat
 
 
 def test_fonts_embedded(rendered):
@@ -397,7 +404,8 @@ def test_workbook(report_ws, tmp_path):
     actions = {r[0].value: r for r in wb["Actions"].iter_rows(min_row=2)}
     assert set(actions) == {a.id for a in inputs.plan.actions}
     first = inputs.plan.actions[0]
-    assert actions[first.id][7].value == first.kpi and actions[first.id][8].value == first.measured_on
+    assert actions[first.id][6].value == f"{first.accountable['name']} ({first.accountable['role_label']})"
+    assert actions[first.id][8].value == first.kpi and actions[first.id][9].value == (first.measured_on or None)
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,7 @@ def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, r
     from ..errors import PlanError
     from ..fileio import dump_json, write_text_atomic
     from ..pipeline import evaluate
-    from ..planning import choose_target, compare_scenarios
+    from ..planning import compare_scenarios, eligible
 
     if shares and not compare:
         raise click.UsageError("SHARE values are only for --compare (e.g. `assess plan --compare 0.3 0.5`).")
@@ -82,7 +82,7 @@ def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, r
     ws = workspace_from(ctx)
     engagement = ws.engagement
     try:
-        choose_target(engagement)  # fail on engagement.yaml before scoring anything
+        eligible(engagement)  # fail on engagement.yaml before scoring anything
     except PlanError as exc:
         raise PlanError(exc.message, file=ws.engagement_path) from None
     questionnaire = ws.questionnaire
@@ -127,65 +127,93 @@ def _money(value: float) -> str:
     return f"{value:,.2f}"
 
 
-def _plan_table(d: dict[str, Any], questionnaire: Any) -> str:
-    cur = d["currency"]
-    t = d["target"]
-    b = d["budget"]
-    titles = {dim.id: dim.title for dim in questionnaire.dimensions}
-    lines = [f"90-day plan for {d['client']}  (questionnaire {d['questionnaire']['id']} "
-             f"v{d['questionnaire']['version']}, round {d['round']})", ""]
-
-    lines.append(f"TARGET  {t['name']} [{t['id']}, {t['stage']}]  P&L metric: {t['pnl_metric']}")
-    lines.append(f"  Owners: business {t['business_owner']}; technology {t['technology_owner']}")
+def _target_lines(d: dict[str, Any]) -> list[str]:
+    cur, t = d["currency"], d["target"]
+    lines = [f"TARGET  {t['name']} [{t['id']}, {t['stage']}]  P&L metric: {t['pnl_metric']}"
+             + ("  (named by engagement.yaml)" if t["override"] else ""),
+             f"  Jointly accountable for its realised value: {t['business_owner']} (business) and "
+             f"{t['technology_owner']} (technology)"]
+    if d["sponsor"]:
+        lines.append(f"  Sponsor, clears escalations: {d['sponsor']['name']}"
+                     + (f", {d['sponsor']['title']}" if d["sponsor"]["title"] else ""))
     lines.append(_wrap(t["why"], 2, "Why: "))
-    lines.append("")
-    lines.append("DEPLOYMENTS (by value at stake)")
-    w = max(len(x["name"]) for x in d["deployments"])
-    for x in d["deployments"]:
+    kpi = d["kpi"]
+    if kpi and not d["kpi_missing"]:
+        unit = f" {kpi['unit']}" if kpi["unit"] else ""
+        lines.append(f"  Day-90 P&L target: {kpi['metric']} {kpi['baseline']:g}{unit} -> {kpi['target_90d']:g}{unit} "
+                     f"(measured {kpi['measured_by']})")
+    else:
+        lines.append(_wrap(d["kpi_missing"], 2, "Day-90 P&L target: none; "))
+    lines += ["", "SCORECARD (production and staging, best risk-adjusted value first)"]
+    w = max(len(x["name"]) for x in d["scorecard"])
+    for x in d["scorecard"]:
         mark = "*" if x["id"] == t["id"] else " "
-        lines.append(f" {mark}{x['rank']:>2}. {x['name']:<{w}}  {x['stage']:<10}  {cur} {_money(x['value_at_stake']):>16}"
-                     f"  {'eligible' if x['eligible'] else 'not eligible (pilot)'}")
-    lines.append("")
-    lines.append(f"BUDGET ({cur}, 90 days)      before            after")
+        lines.append(f" {mark}{x['rank']:>2}. {x['name']:<{w}}  {x['stage']:<10} at stake {cur} "
+                     f"{_money(x['value_at_stake']):>14}  {x['value_basis']:<13} hardening {_money(x['hardening_cost']):>12}"
+                     f"  risk-adjusted {_money(x['risk_adjusted_value']):>14}")
+    return lines
+
+
+def _budget_lines(d: dict[str, Any], titles: dict[str, str]) -> list[str]:
+    cur, b = d["currency"], d["budget"]
+    lines = [f"BUDGET ({cur}, 90 days)      before            after"]
     for key, label in (("new_models", "New models"), ("hardening", "Hardening")):
         lines.append(f"  {label:<20} {_money(b['before'][key]):>16} {_money(b['after'][key]):>16}")
-    lines.append(f"  Shift to hardening: {cur} {_money(b['shift'])}  (max_shift {b['max_shift']:g}, "
-                 f"friction {b['friction']:.4f})")
+    lines.append(f"  Shift to hardening: {cur} {_money(b['shift'])}")
     lines.append(_wrap(b["rule"], 2, "Rule: "))
-    lines.append("  Hardening budget by dimension:")
+    lines.append("  Hardening budget after the shift, by friction point:")
     for dim_id, amount in b["by_dimension"].items():
-        lines.append(f"    {titles.get(dim_id, dim_id):<32} {_money(amount):>16}")
-    lines.append("")
-    lines.append("STOP FUNDING")
-    lines.append(_wrap(d["pause_detail"]["sentence"], 2))
-    lines.append("")
-    lines.append(f"ACTIONS ({len(d['actions'])} funded, {cur} {_money(d['total_cost'])} of "
-                 f"{_money(b['after']['hardening'])})")
+        label = "Contingency and unallocated" if dim_id == "contingency" else titles.get(dim_id, dim_id)
+        lines.append(f"    {label:<32} {_money(amount):>16}")
+    lines += ["", "WHERE THE MONEY COMES FROM"]
+    for f in d["funding"]:
+        lines.append(f"  {f['decision']:<9} {f['name']:<44} {cur} {_money(f['amount']):>14}"
+                     + (f"  value forgone {_money(f['value_forgone'])}" if f["value_forgone"] else ""))
+        if f["restart_condition"]:
+            lines.append(_wrap(f"{f['restart_condition']} (day {f['earliest_restart_day']} at the earliest)", 12,
+                               "restart when: "))
+    return lines
+
+
+def _action_lines(d: dict[str, Any], titles: dict[str, str]) -> list[str]:
+    cur = d["currency"]
+    lines = [f"ACTIONS ({len(d['actions'])} funded, {cur} {_money(d['total_cost'])} before contingency)"]
     for phase in (1, 2, 3):
         acts = [a for a in d["actions"] if a["phase"] == phase]
-        lines.append(f"  Phase {phase} (days {30 * (phase - 1) + 1}-{30 * phase})"
-                     + ("" if acts else ": nothing scheduled"))
+        lines.append(f"  Phase {phase} (days {30 * (phase - 1) + 1}-{30 * phase})" + ("" if acts else ": nothing"))
         for a in acts:
             lines.append(f"    {a['id']}  {a['title']}  [{titles.get(a['dimension'], a['dimension'])}]")
             lines.append(f"      days {a['start_day']}-{a['end_day']}  cost {cur} {_money(a['cost'])}"
                          + (f"  after {', '.join(a['after'])}" if a["after"] else ""))
-            owners = "; ".join(f"{o['name']} ({o['role_label']}, {o['side']})" for o in a["owners"])
-            lines.append(_wrap(owners, 6, "owners: "))
+            acc = a["accountable"]
+            lines.append(_wrap(f"{acc['name']} ({acc['role_label']})", 6, "accountable: "))
+            if a["responsible"]:
+                lines.append(_wrap("; ".join(f"{r['name']} ({r['role_label']})" for r in a["responsible"]), 6,
+                                   "responsible: "))
             lines.append(_wrap(a["kpi"], 6, "KPI: "))
     if d["unfunded"]:
         lines.append("  Not funded:")
         for u in d["unfunded"]:
             lines.append(_wrap(u["reason"], 4, f"{u['id']}: "))
-    lines.append("")
-    lines.append("MILESTONES")
+    share = d["loop_effort_share"]
+    lines.append(f"  Loop-closing share of day 1-30 effort: {share['share']:.0%} (the plan aims at "
+                 f"{share['target']:.0%})")
+    return lines
+
+
+def _plan_table(d: dict[str, Any], questionnaire: Any) -> str:
+    titles = {dim.id: dim.title for dim in questionnaire.dimensions}
+    lines = [f"90-day plan for {d['client']}  (questionnaire {d['questionnaire']['id']} "
+             f"v{d['questionnaire']['version']}, round {d['round']})", ""]
+    lines += _target_lines(d) + [""] + _budget_lines(d, titles) + [""] + _action_lines(d, titles)
+    lines += ["", "MILESTONES"]
     for m in d["milestones"]:
         lines.append(_wrap(m["outcome"], 2, f"Day {m['day']}: "))
         lines.append(_wrap(m["measure"], 10, "measured by: "))
-    if d["notes"]:
-        lines.append("")
-        lines.append("NOTES")
-        for n in d["notes"]:
-            lines.append(_wrap(n, 2, "- "))
+    lines.append(_wrap(d["cost_of_inaction"]["rule"], 2, "Cost of inaction: "))
+    for title, items in (("WARNINGS", d["warnings"]), ("ASSUMPTIONS", d["assumptions"]), ("NOTES", d["notes"])):
+        if items:
+            lines += ["", title] + [_wrap(n, 2, "- ") for n in items]
     return "\n".join(lines)
 
 

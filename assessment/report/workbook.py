@@ -195,20 +195,27 @@ def _plan_sheet(wb: Any, fmts: dict, plan: Plan | None, currency: str) -> None:
             (f"Hardening before ({currency})", before["hardening"], "money"),
             (f"Hardening after ({currency})", after["hardening"], "money"),
             (f"Amount moved ({currency})", budget["shift"], "money"), ("Max shift", budget["max_shift"], "pct"),
-            ("Rule", budget["rule"], "t"), ("Paused", ", ".join(plan.pause), "t")]
+            ("Rule", budget["rule"], "t"), ("Paused", ", ".join(plan.pause), "t"),
+            ("Day-90 P&L target", plan.milestones[-1].pnl_target or plan.kpi_missing, "t"),
+            ("Cost of inaction", plan.cost_of_inaction["rule"], "t")]
+    rows += [(f"Funding: {f['name']}", f"{f['decision']}, {currency} {f['amount']:,.2f}", "t") for f in plan.funding]
+    rows += [("Assumption", a, "t") for a in plan.assumptions]
+    rows += [("Warning", w, "t") for w in plan.warnings]
     rows += [(f"Milestone day {m.day}", f"{m.outcome} — {m.measure}", "t") for m in plan.milestones]
     rows += [("Note", n, "t") for n in plan.notes]
     _key_values(wb, fmts, "Plan", [36, 70], rows)
 
 
 def _actions_sheet(wb: Any, fmts: dict, plan: Plan | None, currency: str) -> None:
-    sheet = _Sheet(wb, "Actions", ["Action id", "Title", "Dimension", "Phase", "Start day", "End day", "Owners",
-                                   "KPI", "Measured on", f"Cost ({currency})", "Description"],
-                   [10, 40, 14, 7, 9, 9, 40, 50, 30, 12, 60], fmts)
+    sheet = _Sheet(wb, "Actions", ["Action id", "Title", "Dimension", "Phase", "Start day", "End day", "Accountable",
+                                   "Responsible", "KPI", "Measured on", f"Cost ({currency})", "Description"],
+                   [10, 40, 14, 7, 9, 9, 30, 40, 50, 30, 12, 60], fmts)
     for a in plan.actions if plan else ():
-        owners = "; ".join(f"{o['name']} ({o['role_label']}, {o['side']})" for o in a.owners)
-        sheet.add([a.id, a.title, a.dimension, a.phase, a.start_day, a.end_day, owners, a.kpi, a.measured_on,
-                   a.cost, a.description], ["t", "t", "t", "int", "int", "int", "t", "t", "t", "money", "t"])
+        accountable = f"{a.accountable['name']} ({a.accountable['role_label']})"
+        responsible = "; ".join(f"{o['name']} ({o['role_label']})" for o in a.responsible)
+        sheet.add([a.id, a.title, a.dimension, a.phase, a.start_day, a.end_day, accountable, responsible, a.kpi,
+                   a.measured_on or "", a.cost, a.description],
+                  ["t", "t", "t", "int", "int", "int", "t", "t", "t", "t", "money", "t"])
     sheet.finish()
 
 

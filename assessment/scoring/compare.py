@@ -72,7 +72,7 @@ def _resampled_dims(rng: np.random.Generator, a: Sample, b: Sample, pairs: list[
     def strata(roles: np.ndarray) -> np.ndarray | None:
         return roles if within_roles else None
 
-    if len(pairs) < 2:
+    if not _paired(pairs):
         ta = resampled_totals(rng, strata(a.roles), [a], n_roles, n_resamples)[0]
         tb = resampled_totals(rng, strata(b.roles), [b], n_roles, n_resamples)[0]
         return list(ta), list(tb)
@@ -106,11 +106,17 @@ class _Support:
 def _support(a: Sample, b: Sample, pairs: list[tuple[int, int]], has_a: np.ndarray, has_b: np.ndarray) -> _Support:
     matched = sum(1 for i, j in pairs if has_a[i] and has_b[j])
     return _Support(int(has_a.sum()), int(has_b.sum()), matched,
-                    stratify(a.roles[has_a]) and stratify(b.roles[has_b]), len(pairs) >= 2)
+                    stratify(a.roles[has_a]) and stratify(b.roles[has_b]), _paired(pairs))
 
 
 MIN_FOR_NOISE = 5
 """A change is called beyond the noise only with at least this many respondents on each side."""
+
+
+def _paired(pairs: list[tuple[int, int]]) -> bool:
+    """Pairs are resampled together only when enough people answered both rounds: two
+    accidental e-mail matches among eighty must not turn the comparison into a paired one."""
+    return len(pairs) >= MIN_FOR_NOISE
 
 
 def _change(names: tuple[str, str], a: float, b: float, dists: dict[bool, np.ndarray], support: _Support
@@ -184,7 +190,7 @@ def compare_rounds(questionnaire: Questionnaire, baseline: Responses, current: R
     overall_support = _support(a, b, pairs, ~np.isnan(a.scores).all(axis=1), ~np.isnan(b.scores).all(axis=1))
     overall = _change(names, point_a.overall, point_b.overall, {w: d[1] for w, d in dists.items()}, overall_support)
     return clean({
-        "rounds": list(names), "method": "paired" if len(pairs) >= 2 else "independent",
+        "rounds": list(names), "method": "paired" if _paired(pairs) else "independent",
         "matched_respondents": len(pairs),
         "respondents": {names[0]: int(len(baseline.respondents)), names[1]: int(len(current.respondents))},
         "aggregation": aggregation, "overall": overall,

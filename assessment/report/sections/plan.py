@@ -50,22 +50,43 @@ def _budget(plan: Plan, target: dict[str, Any], b: Basis) -> dict[str, Any]:
     return {"budget_rows": rows, "budget_total": total, "budget_svg": Markup(svg), "by_dimension": by_dim}
 
 
-def _deployments(plan: Plan, currency: str) -> list[dict[str, Any]]:
-    return [{"name": d["name"], "stage": d["stage"], "value": fmt_money(d["value_at_stake"], currency),
-             "metric": d["pnl_metric"], "rank": fmt_score(d["rank"]), "eligible": "yes" if d["eligible"] else "no",
-             "target": d["id"] == plan.target["id"]}
-            for d in sorted(plan.deployments, key=lambda d: (d["rank"], d["id"]))]
+def _scorecard(plan: Plan, currency: str) -> list[dict[str, Any]]:
+    """The deployments that could be hardened, against the plan's criteria (best first)."""
+    metric = {d["id"]: d["pnl_metric"] for d in plan.deployments}
+    return [{"name": r["name"], "stage": r["stage"], "value": fmt_money(r["value_at_stake"], currency),
+             "basis": r["value_basis"].replace("-", " "), "starts": r["value_starts"],
+             "cost": fmt_money(r["hardening_cost"], currency), "adjusted": fmt_money(r["risk_adjusted_value"], currency),
+             "metric": metric[r["id"]], "rank": fmt_score(r["rank"]), "target": r["id"] == plan.target["id"]}
+            for r in plan.scorecard]
+
+
+def _funding(plan: Plan, currency: str) -> list[dict[str, Any]]:
+    """Every new-model line and what the plan does with it (amounts add up to the shift)."""
+    return [{"name": f["name"], "decision": f["decision"], "amount": fmt_money(f["amount"], currency),
+             "forgone": fmt_money(f["value_forgone"], currency) if f["value_forgone"] else MISSING,
+             "restart": (f"{f['restart_condition']}; day {f['earliest_restart_day']} at the earliest"
+                         if f["restart_condition"] else MISSING)} for f in plan.funding]
+
+
+def _kpi(plan: Plan) -> dict[str, Any]:
+    """The target's day-90 P&L commitment, or why there is none."""
+    k = plan.kpi
+    target = plan.milestones[-1].pnl_target if plan.milestones else None
+    return {"target": target, "missing": plan.kpi_missing,
+            "measured_by": ("a holdout group that keeps the current process" if k and k["measured_by"] == "holdout"
+                            else "the same metric before and after" if k else None)}
 
 
 def _action(a: PlannedAction, titles: dict[str, str], currency: str, common: str) -> dict[str, Any]:
     by_name: dict[str, list[str]] = {}
     for o in a.owners:
         by_name.setdefault(o["name"], []).append(o["role_label"])
-    return {"id": a.id, "title": a.title, "description": a.description, "addresses": titles.get(a.dimension, a.dimension),
+    return {"accountable": f"{a.accountable['name']} · {a.accountable['role_label']}",
+            "responsible": [f"{r['name']} · {r['role_label']}" for r in a.responsible],"id": a.id, "title": a.title, "description": a.description, "addresses": titles.get(a.dimension, a.dimension),
             "phase": a.phase, "days": f"{a.start_day}–{a.end_day}", "start": a.start_day, "end": a.end_day,
             "owner_names": " / ".join(dict.fromkeys(o["name"] for o in a.owners)) or NOT_AGREED,
             "owner_groups": [{"name": k, "roles": ", ".join(dict.fromkeys(v))} for k, v in by_name.items()],
-            "kpi": a.kpi if a.measured_on == common else f"{a.kpi}, measured on {a.measured_on}",
+            "kpi": a.kpi if not a.measured_on or a.measured_on == common else f"{a.kpi}, measured on {a.measured_on}",
             "cost": fmt_money(a.cost, currency)}
 
 
@@ -74,7 +95,7 @@ def _actions(plan: Plan, b: Basis) -> dict[str, Any]:
     titles = {d.id: d.title for d in b.q.dimensions}
     ordered = sorted(plan.actions, key=lambda a: (a.start_day, a.id))
     # Where (nearly) every KPI is measured is said once above the table, not after each KPI.
-    places = Counter(a.measured_on for a in ordered).most_common(1)
+    places = Counter(a.measured_on for a in ordered if a.measured_on).most_common(1)
     common = places[0][0] if places and places[0][1] >= max(2, len(ordered) // 2) else ""
     actions = [_action(a, titles, b.currency, common) for a in ordered]
     bars = [charts.GanttBar(a.title, " / ".join(o["role_label"] for o in a.owners[:2]), a.phase, a.start_day,
@@ -143,7 +164,8 @@ def _dates(rdate: dt.date) -> dict[str, str]:
 def no_plan(b: Basis, dims: list[dict[str, Any]], flagged_gaps: list[dict[str, Any]],
             small_roles: list[str]) -> dict[str, Any]:
     """The plan context when no plan could be built: nothing moves, and the pages say so."""
-    return {"target": None, "shift": MISSING, "shift_value": 0.0, "deployments": [], "first30": [],
+    return {"target": None, "shift": MISSING, "shift_value": 0.0, "scorecard": [], "funding": [], "first30": [],
+            "warnings": [], "assumptions": [], "kpi": {"target": None, "missing": None},
             "milestones": [], "measured_on": "", "pause": [], "notes": [], "success": [], "actions": [],
             "risks": risks(dims, flagged_gaps, small_roles, None), **_dates(b.rdate)}
 
@@ -159,8 +181,10 @@ def plan_section(b: Basis, dims: list[dict[str, Any]], flagged_gaps: list[dict[s
     milestones = [_milestone(m, b.rdate) for m in plan.milestones]
     budget = plan.budget
     return {"target": target, "shift": fmt_money(budget["shift"], currency), "shift_value": budget["shift"],
-            "max_shift": fmt_pct(budget["max_shift"]), "friction": fmt_score(budget["friction"] * 100),
-            "rule": budget["rule"], **_budget(plan, target, b), "deployments": _deployments(plan, currency),
+            "max_shift": fmt_pct(budget["max_shift"]), "rule": budget["rule"], **_budget(plan, target, b),
+            "scorecard": _scorecard(plan, currency), "funding": _funding(plan, currency), "kpi": _kpi(plan),
+            "cost_of_inaction": plan.cost_of_inaction["rule"], "warnings": list(plan.warnings),
+            "assumptions": list(plan.assumptions), "override": plan.target["override"],
             **_actions(plan, b), "milestones": milestones,
             "measured_on": next((m["measured_on"] for m in milestones if m["measured_on"]), ""),
             "pause": _pause(plan, target["name"], currency), "notes": list(plan.notes),
