@@ -106,8 +106,10 @@ def _friction(states: list[DimState]) -> float:
     return round(float(sum((s.weight * (100 - s.score) for s in scored), Fraction(0)) / (100 * total)), 4)
 
 
-def _planned(q: Questionnaire, sel: Selection, target: Deployment, assigner: Assigner) -> list[PlannedAction]:
+def _planned(q: Questionnaire, sel: Selection, target: Deployment, assigner: Assigner,
+             order: list[Any]) -> list[PlannedAction]:
     index = {a.id: i for i, a in enumerate(q.actions)}
+    rank = {a.id: i + 1 for i, a in enumerate(order)}
     planned = []
     for aid, (phase, start, end, by) in sorted(sel.funded.items(), key=lambda kv: (kv[1][1], index.get(kv[0], -1))):
         a = sel.actions[aid]
@@ -118,7 +120,8 @@ def _planned(q: Questionnaire, sel: Selection, target: Deployment, assigner: Ass
             library_phase=a.phase, start_day=start, end_day=end, effort_days=a.effort_days,
             accountable=accountable, responsible=responsible, kpi=a.kpi,
             measured_on=f"{target.name}'s {target.pnl_metric}" if loop else None, cost_cents=cents(a.cost),
-            after=tuple(a.after), tags=tuple(a.tags), pulled_in_by=by, built_in=aid not in q.action_by_id))
+            after=tuple(a.after), tags=tuple(a.tags), pulled_in_by=by, built_in=aid not in q.action_by_id,
+            priority=rank[aid]))
     planned.sort(key=lambda p: (p.phase, p.start_day, index.get(p.id, -1)))
     return planned
 
@@ -258,7 +261,7 @@ def build_plan(questionnaire: Questionnaire, engagement: Engagement, scores: Sco
     budget = _budget(sel, states, m, cap_share, currency)
     shift = budget.pop("_shift")
     assigner = Assigner(q, engagement)
-    planned = _planned(q, sel, target, assigner)
+    planned = _planned(q, sel, target, assigner, order)
     kpi, kpi_missing, pnl_target = _kpi(target)
     loop_share, loop_warnings = _loop_share(planned, q, sel, engagement.plan.loop_effort_share)
     funding, funding_warnings = portfolio.funding(engagement, shift, target, 91, currency)

@@ -30,6 +30,7 @@ class PlannedAction:
     tags: tuple[str, ...]
     pulled_in_by: str | None = None
     built_in: bool = False  # added by the plan's rules, not taken from the action library
+    priority: int = 0  # 1 = first in the funding priority order
 
     @property
     def cost(self) -> float:
@@ -49,7 +50,7 @@ class PlannedAction:
             "accountable": dict(self.accountable), "responsible": [dict(r) for r in self.responsible],
             "owners": [dict(o) for o in self.owners], "kpi": kpi, "action_kpi": self.kpi,
             "measured_on": self.measured_on, "cost": self.cost, "after": list(self.after), "tags": list(self.tags),
-            "pulled_in_by": self.pulled_in_by, "built_in": self.built_in,
+            "pulled_in_by": self.pulled_in_by, "built_in": self.built_in, "priority": self.priority,
         }
 
 
