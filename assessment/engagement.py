@@ -92,6 +92,20 @@ class PlanSettings(_Model):
         description="share of the value at stake captured in months 1-3 after value can start")
 
 
+class Risk(_Model):
+    """A risk the consultant adds to the report's register (beside the risks the data raise)."""
+
+    risk: NonEmpty
+    likelihood: Literal["low", "medium", "high"] = "medium"
+    impact: Literal["low", "medium", "high"] = "medium"
+    owner: NonEmpty = Field(description="the name of one of `people`")
+    mitigation: NonEmpty
+
+
+# How many people were invited to answer: role id -> count, or unit -> {role id -> count}.
+Invited = dict[str, Annotated[int, Field(ge=0)] | dict[str, Annotated[int, Field(ge=0)]]]
+
+
 # What `assess init` pins a new workspace to. A workspace whose engagement.yaml names
 # no questionnaire was made before versions were pinned and keeps version 1.
 DEFAULT_QUESTIONNAIRE = "ai-friction@2"
@@ -119,6 +133,9 @@ class Engagement(_Model):
     sponsor: str | None = Field(default=None, description="the name of one of `people`; clears escalations")
     target: str | None = Field(default=None, description="a deployment id: overrides the plan's choice")
     plan: PlanSettings = Field(default_factory=PlanSettings)
+    invited: Invited | None = Field(default=None, description="people invited, by role id (or by unit, then role "
+                                    "id): the report gives the response rate")
+    risks: list[Risk] = Field(default_factory=list, description="the consultant's own risks for the register")
 
     @field_validator("logo")
     @classmethod
@@ -145,6 +162,9 @@ class Engagement(_Model):
             raise ValueError(f"two people share the name {', '.join(dup)}; names identify them in the plan")
         if self.sponsor is not None and self.sponsor not in names:
             raise ValueError(f"sponsor {self.sponsor!r} is not one of `people` ({', '.join(names) or 'none listed'})")
+        unknown = sorted({r.owner for r in self.risks} - set(names))
+        if unknown:
+            raise ValueError(f"risk owner {unknown[0]!r} is not one of `people` ({', '.join(names) or 'none listed'})")
         if self.target is not None and self.target not in ids:
             raise ValueError(f"target {self.target!r} is not a deployment id ({', '.join(ids) or 'none listed'})")
         return self
