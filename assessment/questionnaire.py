@@ -372,117 +372,138 @@ def _pydantic_problems(exc: ValidationError, file: str, positions: Positions) ->
     return problems
 
 
-def _check_references(q: Questionnaire, file: str, positions: Positions) -> list[Problem]:
-    problems: list[Problem] = []
+class _References:
+    """The cross-reference checks of a questionnaire that pydantic's shapes cannot express,
+    each problem located in the file. One method per part of the format."""
 
-    def add(path: tuple, message: str) -> None:
-        pos = locate(positions, path)
-        problems.append(Problem(message, file, *(pos or (None, None)), path=path))
+    def __init__(self, q: Questionnaire, file: str, positions: Positions) -> None:
+        self.q, self.file, self.positions = q, file, positions
+        self.problems: list[Problem] = []
+        self.seen_ids: dict[str, tuple] = {}
+        self.role_ids = {r.id for r in q.roles}
+        self.level_numbers = {lv.level for lv in q.levels}
+        self.texts: dict[str, tuple] = {}
 
-    seen_ids: dict[str, tuple] = {}
+    def add(self, path: tuple, message: str) -> None:
+        pos = locate(self.positions, path)
+        self.problems.append(Problem(message, self.file, *(pos or (None, None)), path=path))
 
-    def claim(ident: str, path: tuple, what: str) -> None:
-        if ident in seen_ids:
-            first = locate(positions, seen_ids[ident])
+    def claim(self, ident: str, path: tuple, what: str) -> None:
+        if ident in self.seen_ids:
+            first = locate(self.positions, self.seen_ids[ident])
             where = f" (first used at line {first[0]})" if first else ""
-            add(path, f"duplicate id `{ident}` for a {what}{where}")
+            self.add(path, f"duplicate id `{ident}` for a {what}{where}")
         else:
-            seen_ids[ident] = path
+            self.seen_ids[ident] = path
 
-    for sid in q.scales:
-        claim(sid, ("scales", sid), "scale")
-    role_ids = set()
-    for i, role in enumerate(q.roles):
-        claim(role.id, ("roles", i, "id"), "role")
-        role_ids.add(role.id)
-    sided = [r.side is not None for r in q.roles]
-    if any(sided) and not all(sided):
-        i = sided.index(False)
-        add(("roles", i, "id"), f"role `{q.roles[i].id}` has no `side`: declare it on every role or on none "
-                                "(the dual accountability check depends on it)")
-    labels: dict[str, int] = {}
-    for i, role in enumerate(q.roles):
-        for j, name in enumerate([role.label, *role.aliases]):
-            key = name.casefold()
-            if key in labels and labels[key] != i:
-                add(("roles", i, "aliases", j - 1) if j else ("roles", i, "label"),
-                    f"role label or alias `{name}` is used by two roles")
-            labels[key] = i
-    prev = None
-    seen_levels = set()
-    for i, level in enumerate(q.levels):
-        if level.level in seen_levels:
-            add(("levels", i, "level"), f"duplicate level number {level.level}")
-        seen_levels.add(level.level)
-        if prev is not None and (level.min <= prev.min or level.level <= prev.level):
-            add(("levels", i, "min"), f"levels must ascend: level {level.level} (min {level.min:g}) "
-                                       f"follows level {prev.level} (min {prev.min:g})")
-        prev = level
-    if q.levels and q.levels[0].min != 0:
-        add(("levels", 0, "min"), "the first level must start at min 0 so every score has a level")
-    level_numbers = {lv.level for lv in q.levels}
+    def roles(self) -> None:
+        q = self.q
+        for sid in q.scales:
+            self.claim(sid, ("scales", sid), "scale")
+        for i, role in enumerate(q.roles):
+            self.claim(role.id, ("roles", i, "id"), "role")
+        sided = [r.side is not None for r in q.roles]
+        if any(sided) and not all(sided):
+            i = sided.index(False)
+            self.add(("roles", i, "id"), f"role `{q.roles[i].id}` has no `side`: declare it on every role or on "
+                                         "none (the dual accountability check depends on it)")
+        labels: dict[str, int] = {}
+        for i, role in enumerate(q.roles):
+            for j, name in enumerate([role.label, *role.aliases]):
+                key = name.casefold()
+                if key in labels and labels[key] != i:
+                    self.add(("roles", i, "aliases", j - 1) if j else ("roles", i, "label"),
+                             f"role label or alias `{name}` is used by two roles")
+                labels[key] = i
 
-    texts: dict[str, tuple] = {}
-    for di, dim in enumerate(q.dimensions):
-        claim(dim.id, ("dimensions", di, "id"), "dimension")
-        if not dim.scored_questions:
-            add(("dimensions", di, "questions"), f"dimension `{dim.id}` has no scored question")
-        for lvl in dim.narratives:
-            if lvl not in level_numbers:
-                add(("dimensions", di, "narratives", lvl), f"narrative for unknown level {lvl}")
-        for qi, question in enumerate(dim.questions):
-            base = ("dimensions", di, "questions", qi)
-            claim(question.id, base + ("id",), "question")
-            norm = normalise_text(question.text)
-            if norm in texts:
-                add(base + ("text",), "duplicate question text (importers match columns on text): "
-                                      f"{question.text!r}")
-            texts[norm] = base
-            if question.scale and question.scale not in q.scales:
-                add(base + ("scale",), f"unknown scale `{question.scale}`; defined: {', '.join(q.scales)}")
-            for ri, rid in enumerate(question.roles or []):
-                if rid not in role_ids:
-                    add(base + ("roles", ri), f"unknown role `{rid}`; defined: {', '.join(sorted(role_ids))}")
-    for key in ("role", "unit", "id", "deployment"):
-        prof = getattr(q.profile, key)
-        if prof and normalise_text(prof.text) in texts:
-            add(("profile", key, "text"), "profile question text repeats a question's text")
+    def levels(self) -> None:
+        prev, seen = None, set()
+        for i, level in enumerate(self.q.levels):
+            if level.level in seen:
+                self.add(("levels", i, "level"), f"duplicate level number {level.level}")
+            seen.add(level.level)
+            if prev is not None and (level.min <= prev.min or level.level <= prev.level):
+                self.add(("levels", i, "min"), f"levels must ascend: level {level.level} (min {level.min:g}) "
+                                               f"follows level {prev.level} (min {prev.min:g})")
+            prev = level
+        if self.q.levels and self.q.levels[0].min != 0:
+            self.add(("levels", 0, "min"), "the first level must start at min 0 so every score has a level")
 
-    dims = {d.id for d in q.dimensions}
-    action_ids = {a.id for a in q.actions}
-    for ai, action in enumerate(q.actions):
-        base = ("actions", ai)
-        claim(action.id, base + ("id",), "action")
-        if action.dimension not in dims:
-            add(base + ("dimension",), f"unknown dimension `{action.dimension}`")
-        unknown = [o for o in action.owners if o not in role_ids]
+    def question(self, question: Question, base: tuple) -> None:
+        self.claim(question.id, base + ("id",), "question")
+        norm = normalise_text(question.text)
+        if norm in self.texts:
+            self.add(base + ("text",), f"duplicate question text (importers match columns on text): {question.text!r}")
+        self.texts[norm] = base
+        if question.scale and question.scale not in self.q.scales:
+            self.add(base + ("scale",), f"unknown scale `{question.scale}`; defined: {', '.join(self.q.scales)}")
+        for ri, rid in enumerate(question.roles or []):
+            if rid not in self.role_ids:
+                self.add(base + ("roles", ri), f"unknown role `{rid}`; defined: {', '.join(sorted(self.role_ids))}")
+
+    def dimensions(self) -> None:
+        for di, dim in enumerate(self.q.dimensions):
+            self.claim(dim.id, ("dimensions", di, "id"), "dimension")
+            if not dim.scored_questions:
+                self.add(("dimensions", di, "questions"), f"dimension `{dim.id}` has no scored question")
+            for lvl in dim.narratives:
+                if lvl not in self.level_numbers:
+                    self.add(("dimensions", di, "narratives", lvl), f"narrative for unknown level {lvl}")
+            for qi, question in enumerate(dim.questions):
+                self.question(question, ("dimensions", di, "questions", qi))
+        for key in ("role", "unit", "id", "deployment"):
+            prof = getattr(self.q.profile, key)
+            if prof and normalise_text(prof.text) in self.texts:
+                self.add(("profile", key, "text"), "profile question text repeats a question's text")
+
+    def action_roles(self, action: Action, base: tuple) -> None:
+        unknown = [o for o in action.owners if o not in self.role_ids]
         for oi, owner in enumerate(action.owners):
             if owner in unknown:
-                add(base + ("owners", oi), f"unknown role `{owner}` in owners")
-        if action.accountable is not None and action.accountable not in role_ids:
-            add(base + ("accountable",), f"unknown role `{action.accountable}` in accountable")
+                self.add(base + ("owners", oi), f"unknown role `{owner}` in owners")
+        if action.accountable is not None and action.accountable not in self.role_ids:
+            self.add(base + ("accountable",), f"unknown role `{action.accountable}` in accountable")
         for ri, rid in enumerate(action.responsible):
-            if rid not in role_ids:
-                add(base + ("responsible", ri), f"unknown role `{rid}` in responsible")
+            if rid not in self.role_ids:
+                self.add(base + ("responsible", ri), f"unknown role `{rid}` in responsible")
         if not unknown:
-            problem = _dual_accountability(q, action)
+            problem = _dual_accountability(self.q, action)
             if problem:
-                add(base + ("accountable" if action.accountable else "owners",), problem)
-        if level_numbers and action.max_level not in level_numbers:
-            add(base + ("max_level",), f"max_level {action.max_level} is not a defined level")
+                self.add(base + ("accountable" if action.accountable else "owners",), problem)
+
+    def action_order(self, action: Action, base: tuple, action_ids: set[str]) -> None:
         for ri, dep in enumerate(action.after):
             if dep not in action_ids:
-                add(base + ("after", ri), f"unknown action `{dep}` in after")
+                self.add(base + ("after", ri), f"unknown action `{dep}` in after")
             elif dep == action.id:
-                add(base + ("after", ri), f"action `{action.id}` cannot come after itself")
-            elif q.action_by_id[dep].phase > action.phase:
-                add(base + ("after", ri), f"action `{action.id}` (phase {action.phase}) cannot wait for "
-                                          f"`{dep}` in a later phase ({q.action_by_id[dep].phase})")
-    cycle = _find_cycle({a.id: [d for d in a.after if d in action_ids] for a in q.actions})
-    if cycle:
-        idx = next(i for i, a in enumerate(q.actions) if a.id == cycle[0])
-        add(("actions", idx, "after"), "dependency cycle in `after`: " + " -> ".join(cycle + [cycle[0]]))
-    return problems
+                self.add(base + ("after", ri), f"action `{action.id}` cannot come after itself")
+            elif self.q.action_by_id[dep].phase > action.phase:
+                self.add(base + ("after", ri), f"action `{action.id}` (phase {action.phase}) cannot wait for "
+                                               f"`{dep}` in a later phase ({self.q.action_by_id[dep].phase})")
+
+    def actions(self) -> None:
+        q = self.q
+        dims, action_ids = {d.id for d in q.dimensions}, {a.id for a in q.actions}
+        for ai, action in enumerate(q.actions):
+            base = ("actions", ai)
+            self.claim(action.id, base + ("id",), "action")
+            if action.dimension not in dims:
+                self.add(base + ("dimension",), f"unknown dimension `{action.dimension}`")
+            self.action_roles(action, base)
+            if self.level_numbers and action.max_level not in self.level_numbers:
+                self.add(base + ("max_level",), f"max_level {action.max_level} is not a defined level")
+            self.action_order(action, base, action_ids)
+        cycle = _find_cycle({a.id: [d for d in a.after if d in action_ids] for a in q.actions})
+        if cycle:
+            idx = next(i for i, a in enumerate(q.actions) if a.id == cycle[0])
+            self.add(("actions", idx, "after"), "dependency cycle in `after`: " + " -> ".join(cycle + [cycle[0]]))
+
+
+def _check_references(q: Questionnaire, file: str, positions: Positions) -> list[Problem]:
+    check = _References(q, file, positions)
+    for part in (check.roles, check.levels, check.dimensions, check.actions):
+        part()
+    return check.problems
 
 
 def _dual_accountability(q: Questionnaire, action: Action) -> str | None:
