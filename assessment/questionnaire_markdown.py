@@ -22,12 +22,8 @@ def numeric_span(question: Question) -> str:
     return ", ".join(parts)
 
 
-def to_markdown(q: Questionnaire) -> str:
-    roles = {r.id: r.label for r in q.roles}
-    out = [f"# {q.title} ({q.id} v{q.version})", ""]
-    if q.description:
-        out += [q.description.strip(), ""]
-    out += ["## Roles", ""]
+def _roles_and_length(q: Questionnaire) -> list[str]:
+    out = ["## Roles", ""]
     for r in q.roles:
         side = f", {r.side} side" if r.side else ""
         out.append(f"- **{r.label}** (`{r.id}`, {r.group}{side}, weight {r.weight:g})")
@@ -42,6 +38,47 @@ def to_markdown(q: Questionnaire) -> str:
         row = load[r.id]
         out.append(f"| {r.label} | " + " | ".join(str(row["scored"][d.id]) for d in q.dimensions)
                    + f" | {row['asked']} | about {row['minutes']:g} |")
+    return out
+
+
+def _question_line(question: Question, roles: dict[str, str]) -> list[str]:
+    tags = [question.type]
+    if question.type == "numeric":
+        tags.append(numeric_span(question))
+    if question.reverse:
+        tags.append("reverse-keyed")
+    if question.weight != 1 and question.scored:
+        tags.append(f"weight {question.weight:g}")
+    if question.headline:
+        tags.append("headline fact")
+    if question.roles:
+        tags.append("asked of " + ", ".join(roles.get(r, r) for r in question.roles))
+    out = [f"- `{question.id}` {question.text} _({'; '.join(tags)})_"]
+    if question.evidence:
+        out.append(f"  - Evidence: {question.evidence}")
+    return out
+
+
+def _actions(q: Questionnaire) -> list[str]:
+    if not q.actions:
+        return []
+    raci = any(a.accountable for a in q.actions)
+    head = "| id | dimension | phase | up to level | title | cost | days |" + (" accountable | responsible |"
+                                                                             if raci else "")
+    out = ["", "## Action library", "", head, "|---|---|---|---|---|---|---|" + ("---|---|" if raci else "")]
+    for a in q.actions:
+        line = f"| {a.id} | {a.dimension} | {a.phase} | {a.max_level} | {a.title} | {a.cost:,.0f} | {a.effort_days} |"
+        out.append(line + (f" {a.accountable or ''} | {', '.join(a.responsible)} |" if raci else ""))
+    return out
+
+
+def to_markdown(q: Questionnaire) -> str:
+    """The whole questionnaire, for reading with a client: roles, length, levels, items, actions."""
+    roles = {r.id: r.label for r in q.roles}
+    out = [f"# {q.title} ({q.id} v{q.version})", ""]
+    if q.description:
+        out += [q.description.strip(), ""]
+    out += _roles_and_length(q)
     out += ["", "## Levels", ""]
     out += [f"{lv.level}. **{lv.name}** (from {lv.min:g}): {lv.description or ''}".rstrip() for lv in q.levels]
     if q.profile.deployment:
@@ -51,34 +88,7 @@ def to_markdown(q: Questionnaire) -> str:
         if d.description:
             out += [d.description.strip(), ""]
         for question in d.questions:
-            tags = [question.type]
-            if question.type == "numeric":
-                tags.append(numeric_span(question))
-            if question.reverse:
-                tags.append("reverse-keyed")
-            if question.weight != 1 and question.scored:
-                tags.append(f"weight {question.weight:g}")
-            if question.headline:
-                tags.append("headline fact")
-            if question.roles:
-                tags.append("asked of " + ", ".join(roles.get(r, r) for r in question.roles))
-            out.append(f"- `{question.id}` {question.text} _({'; '.join(tags)})_")
-            if question.evidence:
-                out.append(f"  - Evidence: {question.evidence}")
+            out += _question_line(question, roles)
         if d.probes:
             out += ["", "Workshop probes:", ""] + [f"- {p}" for p in d.probes]
-    if q.actions:
-        raci = any(a.accountable for a in q.actions)
-        head = "| id | dimension | phase | up to level | title | cost | days |"
-        rule = "|---|---|---|---|---|---|---|"
-        if raci:
-            head += " accountable | responsible |"
-            rule += "---|---|"
-        out += ["", "## Action library", "", head, rule]
-        for a in q.actions:
-            line = (f"| {a.id} | {a.dimension} | {a.phase} | {a.max_level} | {a.title} | {a.cost:,.0f} | "
-                    f"{a.effort_days} |")
-            if raci:
-                line += f" {a.accountable or ''} | {', '.join(a.responsible)} |"
-            out.append(line)
-    return "\n".join(out) + "\n"
+    return "\n".join(out + _actions(q)) + "\n"
