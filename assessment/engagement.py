@@ -61,6 +61,8 @@ class Deployment(_Model):
     value_basis: Literal["audited", "business-case", "estimate"] = Field(
         default="estimate", description="how far the annual_value can be trusted")
     kpi: KPI | None = None
+    unit: str | None = Field(default=None, description="the business unit the deployment serves (marked in the "
+                                                        "report's business-unit heat map)")
 
     @property
     def value_at_stake(self) -> float:
