@@ -369,10 +369,14 @@ def test_workbook(report_ws, tmp_path):
     from openpyxl import load_workbook
 
     inputs = report_ws.baseline
-    path = write_results_workbook(inputs, tmp_path / "results.xlsx")
+    path = write_results_workbook(inputs, tmp_path / "results.xlsx", include_responses=True)
     wb = load_workbook(path)
+    assert wb.sheetnames[0] == "Warning"  # the respondent-level sheet is announced first
     for name in ("Summary", "Dimensions", "Items", "Roles", "Plan", "Actions", "Responses", "Trace", "Imports"):
         assert name in wb.sheetnames, name
+    # without --include-responses there is no respondent-level sheet
+    plain = load_workbook(write_results_workbook(inputs, tmp_path / "plain.xlsx"))
+    assert "Responses" not in plain.sheetnames and "Warning" not in plain.sheetnames
     for name in ("Dimensions", "Items", "Roles", "Actions", "Responses"):
         ws = wb[name]
         assert ws.freeze_panes == "A2", name
@@ -425,7 +429,7 @@ def test_cli_report_real_pipeline(demo_ws, tmp_path, monkeypatch):
     res = CliRunner().invoke(cli, ["-w", str(demo_ws), "report", "--xlsx", str(tmp_path / "r.xlsx"),
                                    "--html", str(tmp_path / "r.html")])
     assert res.exit_code == 0, res.output
-    pdf = demo_ws / "reports" / "northwind-mutual-fictional-2025-03-14.pdf"
+    pdf = demo_ws / "reports" / "northwind-mutual-fictional-baseline-2025-03-14.pdf"
     assert str(pdf) in res.output and pdf.is_file()
     pages, text = _text(pdf)
     assert len(pages) >= 10 and "Northwind Mutual" in text
@@ -459,8 +463,8 @@ def test_cli_per_unit_and_errors(demo_ws, tmp_path):
 def test_counts_are_of_the_people_scored(report_ws):
     inputs = report_ws.baseline
     ctx = build_context(inputs)
-    assert sum(r["n"] for r in ctx["appendix"]["roles"]) == inputs.scores.respondents == ctx["meta"]["n"]
-    assert sum(u["n"] for u in ctx["appendix"]["units"]) == inputs.scores.respondents
+    assert sum(r["n_value"] for r in ctx["appendix"]["roles"]) == inputs.scores.respondents == ctx["meta"]["n"]
+    assert sum(u["n_value"] for u in ctx["appendix"]["units"]) == inputs.scores.respondents
 
 
 def test_progress_says_when_too_few_took_part_to_tell(report_ws):

@@ -164,14 +164,15 @@ def _short_text(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def _item_row(rec: Mapping[str, Any], all_roles: set[str], text_limit: int) -> dict[str, Any]:
-    """One scored item of an explain() frame as printable cells."""
+def _item_row(rec: Mapping[str, Any], all_roles: set[str], text_limit: int, min_n: int = 1) -> dict[str, Any]:
+    """One scored item of an explain() frame as printable cells; an item answered by fewer than
+    ``min_n`` respondents shows no answers, mean or score (they would identify the people)."""
     roles = str(rec["roles"])
     role_ids = [r.strip() for r in roles.split(",") if r.strip()]
     asked_of = "all roles" if roles == "all" or set(role_ids) >= all_roles else ", ".join(role_ids)
     dist = str(rec["raw_distribution"])
     answers = " · ".join(x.replace(": ", ":\u00a0").replace(" ", "\u00a0") for x in dist.split(", ")) if dist else MISSING
-    return {
+    row = {
         "id": str(rec["question_id"]), "reverse": bool(rec["reverse"]),
         "text": _short_text(str(rec["text"]), text_limit), "asked_of": asked_of,
         "n": f"{int(rec['n'])}/{int(rec['asked'])}", "answers": answers,
@@ -179,25 +180,37 @@ def _item_row(rec: Mapping[str, Any], all_roles: set[str], text_limit: int) -> d
         "weight": f"{rec['weight']:g}", "share": fmt_pct_dec(rec["weight_share"]),
         "points": fmt_dec(rec["contribution"], 2),
     }
+    if 0 < int(rec["n"]) < min_n:
+        hidden = f"fewer than {min_n}"
+        row.update({"n": hidden, "answers": hidden, "raw_mean": MISSING, "keyed": MISSING, "share": MISSING,
+                    "points": MISSING})
+    return row
 
 
-def _role_columns(roles_df: pd.DataFrame) -> tuple[list[dict[str, str]], list[str], int, int]:
-    """The per-role columns of a trace, the ``w × mean role`` terms, and the scored/total respondents."""
+def _role_columns(roles_df: pd.DataFrame, min_n: int = 1) -> tuple[list[dict[str, str]], list[str], int, int]:
+    """The per-role columns of a trace, the ``w × mean role`` terms, and the scored/total respondents.
+
+    A role with fewer than ``min_n`` respondents with a score shows neither its count nor its mean."""
     cols, parts, scored_n, resp_n = [], [], 0, 0
     for r in roles_df.to_dict("records"):
         scored = int(r["scored"])
         scored_n += scored
         resp_n += int(r["respondents"])
-        mean = num(r["mean"]) if scored else None
-        cols.append({"id": str(r["role"]), "label": str(r["label"]), "scored": f"{scored}",
+        small = 0 < scored < min_n or 0 < int(r["respondents"]) < min_n
+        mean = num(r["mean"]) if scored and not small else None
+        cols.append({"id": str(r["role"]), "label": str(r["label"]),
+                     "scored": f"fewer than {min_n}" if small else f"{scored}",
                      "mean": fmt_dec(mean, 1), "weight": f"{r['role_weight']:g}",
                      "share": fmt_pct_dec(r["share"]) if scored else MISSING})
         if mean is not None:
             parts.append(f"{r['role_weight']:g} × {mean:.1f} {r['role']}")
+        elif small:
+            parts.append(f"{r['role_weight']:g} × (not shown) {r['role']}")
     return cols, parts, scored_n, resp_n
 
 
-def trace_from_explain(frame: pd.DataFrame | None, q: Questionnaire, *, text_limit: int = 120) -> dict[str, Any] | None:
+def trace_from_explain(frame: pd.DataFrame | None, q: Questionnaire, *, text_limit: int = 120,
+                       min_n: int = 1) -> dict[str, Any] | None:
     """An :func:`assessment.scoring.explain` frame as rows a reader can add up.
 
     Per scored item: answers (raw distribution and mean), keyed score 0-100, weight,
@@ -215,13 +228,15 @@ def trace_from_explain(frame: pd.DataFrame | None, q: Questionnaire, *, text_lim
         if rec["type"] == "text" or num(rec["contribution"]) is None and num(rec["keyed_mean"]) is None:
             unscored.append(str(rec["question_id"]))
         else:
-            items.append(_item_row(rec, all_roles, text_limit))
+            items.append(_item_row(rec, all_roles, text_limit, min_n))
     total = sum(num(c) or 0.0 for c in frame["contribution"])
     score = num(frame.attrs["score"])
     aggregation = str(frame.attrs["aggregation"])
-    role_cols, parts, scored_n, resp_n = _role_columns(frame.attrs["roles"])
+    role_cols, parts, scored_n, resp_n = _role_columns(frame.attrs["roles"], min_n)
     if aggregation == "role-balanced" and parts:
         weights = sum(float(c["weight"]) for c in role_cols if c["scored"] != "0")
+        parts = parts if all("(not shown)" not in p for p in parts) else \
+            [p for p in parts if "(not shown)" not in p] + ["the roles not shown"]
         how = f"role-balanced: ({' + '.join(parts)}) / {weights:g}"
     elif aggregation == "pooled":
         how = f"pooled: plain mean of {scored_n} respondent scores"

@@ -66,6 +66,22 @@ class Basis:
                    accent=eng.brand_colour or DEFAULT_ACCENT)
 
     @property
+    def min_n(self) -> int:
+        """The smallest group a client-facing number may come from: the engagement's
+        ``min_group_size`` (anonymity) or the scorer's minimum, whichever is larger."""
+        return max(int(self.inputs.engagement.min_group_size), int(self.th["min_n"]))
+
+    @property
+    def fewer(self) -> str:
+        """What a suppressed cell says: ``fewer than 5``."""
+        return f"fewer than {self.min_n}"
+
+    def small(self, n: Any) -> bool:
+        """Is a count of people too small to show a number from (zero counts are "not asked", not small)?"""
+        v = num(n)
+        return v is not None and 0 < v < self.min_n
+
+    @property
     def q(self) -> Questionnaire:
         return self.inputs.questionnaire
 

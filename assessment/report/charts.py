@@ -235,7 +235,8 @@ def heatmap(rows: Sequence[str], columns: Sequence[HeatColumn], values: Sequence
         lines = lines[:2]
         for k, line in enumerate(lines):
             body.append(_text(x, 10 + 9 * k, line, 7, "middle", INK, "600"))
-        body.append(_text(x, 30, f"{col.group} · n={col.n}", 6.5, "middle", MUTED))
+        count = f"n={col.n}" if col.n >= min_n else f"fewer than {min_n}"
+        body.append(_text(x, 30, f"{col.group} · {count}" if col.group else count, 6.5, "middle", MUTED))
     for i, row in enumerate(rows):
         y = head + cell_h * i
         body.append(_text(label_w - 6, y + cell_h / 2 + 3, _clip(row, 32), 7.5, "end"))
@@ -253,14 +254,15 @@ def heatmap(rows: Sequence[str], columns: Sequence[HeatColumn], values: Sequence
                     ox = x + 1 + (cell_w - 2) * k / 6
                     body.append(_line(ox, y + cell_h - 1, ox + 6, y + 1, "#D9D9D9", 0.5))
                 body.append(_text(x + cell_w / 2, y + cell_h / 2 + 3,
-                                  f"n<{min_n}" if cell_n < min_n else "–", 7, "middle", MUTED))
+                                  f"fewer than {min_n}" if cell_n < min_n else "–", 6, "middle", MUTED))
                 continue
             idx = min(int(v // 20), 4)
             fill = HEAT_RAMP[idx]
             ink = "#FFFFFF" if idx <= 1 else INK
             body.append(_rect(x + 1, y + 1, cell_w - 2, cell_h - 2, fill))
             body.append(_text(x + cell_w / 2, y + cell_h / 2 + 3, f"{v:.0f}", 8, "middle", ink, "600"))
-    return _svg(width, height, body, title, "Darker cells = lower score = more friction. Hatched: group too small. Not asked: no item for this role.")
+    return _svg(width, height, body, title, "Darker cells = lower score = more friction. Hatched: group too small to "
+                "show. Not asked: no item for this group.")
 
 
 def heat_legend(level_mins: Sequence[float], level_names: Sequence[str], *, width: float = 490) -> str:
@@ -285,7 +287,7 @@ class GapRow:
     flagged: bool = False
 
 
-def dumbbell(rows: Sequence[GapRow], *, n_leadership: int, n_practitioners: int, width: float = 480,
+def dumbbell(rows: Sequence[GapRow], *, n_leadership: int | str, n_practitioners: int | str, width: float = 480,
              title: str = "Leadership vs practitioners") -> str:
     """Paired points per dimension joined by a line; the gap is the line's length."""
     label_w, right = 150.0, 40.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -37,42 +37,60 @@ def _clip(text: str, limit: int = 320) -> str:
     return text if len(text) <= limit else text[:limit - 3].rstrip() + "…"
 
 
-def quotes(responses: Responses | None, q: Questionnaire, dim_id: str, limit: int = 4) -> list[dict[str, str]]:
-    """Up to ``limit`` comments for a friction-point page: substantive ones first, one per role
-    while other roles still have something to say; stable order for reproducibility."""
+_STOP_WORDS = ("a an and are as at be by do does for from has have how in is it its not of on or our the their there "
+               "this to was we what when where which who with you your model models ai")
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{3,}", text.casefold()) if w not in _STOP}
+
+
+def quotes(responses: Responses | None, q: Questionnaire, dim_id: str, limit: int = 4, *,
+           used: set[str] | None = None, about: str = "",
+           role_label: Callable[[str], str] | None = None) -> list[dict[str, str]]:
+    """Up to ``limit`` comments for a friction-point page.
+
+    The comments that share most words with ``about`` (the page's findings) come first,
+    then substantive ones, one per role while other roles still have something to say;
+    a text already in ``used`` (quoted on another page) is skipped and the ones chosen
+    are added to it, so no quote appears twice. ``role_label`` maps a role label to
+    what the page may print (a role too small to name becomes "Respondent").
+    """
+    used = set() if used is None else used
+    topic = _words(about)
     rows = [r for r in _texts(responses, q, q.dimension_by_id[dim_id]) if len(r[0]) >= 12]
-    rows.sort(key=lambda r: (-min(len(r[0]), 280), r[2]))
+    rows.sort(key=lambda r: (-len(_words(r[0]) & topic), -min(len(r[0]), 280), r[2]))
     unique: dict[str, tuple[str, str, str]] = {}
     for r in rows:
-        unique.setdefault(r[0].casefold(), r)
+        if r[0].casefold() not in used:
+            unique.setdefault(r[0].casefold(), r)
     rows = list(unique.values())
     n_roles = len({r[1] for r in rows})
     out: list[dict[str, str]] = []
     seen_roles: set[str] = set()
-    for text, role, _ in rows:
-        if len(out) >= limit:
-            break
-        if role in seen_roles and len(seen_roles) < n_roles:
-            continue
-        seen_roles.add(role)
-        out.append({"text": _clip(text), "role": role})
-    for text, role, _ in rows:
-        if len(out) >= limit:
-            break
-        if not any(o["text"] == _clip(text) for o in out):
-            out.append({"text": _clip(text), "role": role})
+    for strict in (True, False):
+        for text, role, _ in rows:
+            if len(out) >= limit:
+                break
+            if text.casefold() in used or (strict and role in seen_roles and len(seen_roles) < n_roles):
+                continue
+            seen_roles.add(role)
+            used.add(text.casefold())
+            out.append({"text": _clip(text), "role": role_label(role) if role_label else role})
     return out
 
 
-def all_comments(responses: Responses | None, q: Questionnaire) -> list[dict[str, Any]]:
+def all_comments(responses: Responses | None, q: Questionnaire,
+                 role_label: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
     """Every free-text answer, verbatim, by friction point: identical texts once, with the
-    roles that wrote them and how many times."""
+    roles that wrote them (``role_label`` hides a role too small to name) and how many times."""
     out = []
     for d in q.dimensions:
         grouped: dict[str, dict[str, Any]] = {}
         for text, role, _ in _texts(responses, q, d):
             entry = grouped.setdefault(text.casefold(), {"text": text, "roles": set(), "n": 0})
-            entry["roles"].add(role)
+            entry["roles"].add(role_label(role) if role_label else role)
             entry["n"] += 1
         if grouped:
             items = sorted(grouped.values(), key=lambda e: (-e["n"], e["text"].casefold()))

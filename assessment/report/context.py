@@ -26,6 +26,7 @@ from .sections.perception import gap, heat
 from .sections.plan import plan_section
 from .sections.progress import progress_section
 from .sections.summary import draft_reason, summary_section
+from .sections.units import units_section
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -121,16 +122,16 @@ def build_context(inputs: ReportInputs, *, logo_url: str | None = None) -> dict[
     b = Basis.of(inputs, report_date(inputs))
     dims, flags_legend, common_flags = dimensions(b)
     prog = progress_section(b)
-    heat_ctx, gap_ctx = heat(b, dims), gap(b, dims)
+    heat_ctx, gap_ctx, units = heat(b, dims), gap(b, dims), units_section(b, dims)
     plan = plan_section(b, dims, gap_ctx["flagged"], heat_ctx["small_roles"])
     sensitivity = sensitivity_summary(b.scores.sensitivity, {dd["id"]: dd["title"] for dd in dims})
     baseline = {r["id"]: r["baseline_value"] for r in prog["rows"]} if prog else {}
     ctx = {
         "meta": _meta(b, draft_reason(b, plan["target"]), logo_url),
-        "summary": summary_section(b, dims, plan, gap_ctx["sentences"], sensitivity, heat_ctx["small_roles"]),
+        "summary": summary_section(b, dims, plan, gap_ctx["sentences"], sensitivity, units), "units": units,
         "sensitivity": sensitivity, "alpha_within": any(dd["alpha_note"] for dd in dims),
         "levels": _levels(b.q), "dims": dims, "flags_legend": flags_legend, "common_flags": common_flags,
-        "thresholds": b.th,
+        "thresholds": {**b.th, "min_group": b.min_n},
         "charts": {**profile_charts(b, dims, baseline), "heat": heat_ctx["svg"], "heat_legend": heat_ctx["legend"],
                    "gap": gap_ctx["svg"]},
         "heat": heat_ctx, "gap": gap_ctx, "plan": plan, "progress": prog,

@@ -23,6 +23,17 @@ def list_units(workspace: Workspace, round: str | None = None) -> list[str]:
     return sorted({u for u in units if u})
 
 
+def unit_sizes(workspace: Workspace, round: str | None = None) -> dict[str, int]:
+    """Respondents scored per business unit (the ones a quality flag leaves out are not counted)."""
+    from ..scoring.exclusion import exclude_flagged
+    from ..store import load_workspace_responses
+
+    resp, _ = exclude_flagged(load_workspace_responses(workspace, round=round),
+                              workspace.engagement.exclude_flags)
+    units = resp.respondents["unit"].astype("string").dropna().str.strip()
+    return {str(k): int(v) for k, v in units.value_counts().items() if k}
+
+
 def _previous_round(workspace: Workspace, round: str | None) -> tuple[str, str] | None:
     from ..store import open_store
 
@@ -39,11 +50,13 @@ def _previous_round(workspace: Workspace, round: str | None) -> tuple[str, str] 
 
 
 def report_inputs_from_workspace(workspace: Workspace | str | Path, *, unit: str | None = None,
-                                 round: str | None = None, compare: bool = True) -> ReportInputs:
+                                 round: str | None = None, compare: bool = True,
+                                 include_flagged: bool = False) -> ReportInputs:
     """Load, score and plan a workspace (optionally one business unit or round).
 
     With ``compare`` (default) and an earlier round holding responses, the report
-    gets a "progress since" comparison with the round before this one.
+    gets a "progress since" comparison with the round before this one. With
+    ``include_flagged`` the respondents ``exclude_flags`` would leave out are scored.
     """
     from ..pipeline import evaluate
     from ..scoring import compare_rounds, explain
@@ -52,7 +65,7 @@ def report_inputs_from_workspace(workspace: Workspace | str | Path, *, unit: str
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     q, eng = ws.questionnaire, ws.engagement
     try:
-        ev = evaluate(ws, round=round, unit=unit)
+        ev = evaluate(ws, round=round, unit=unit, include_flagged=include_flagged, by=None if unit else "unit")
     except AssessmentError as exc:
         raise ReportError(exc.message, file=exc.file) from None
     responses = ev.responses
@@ -76,7 +89,7 @@ def report_inputs_from_workspace(workspace: Workspace | str | Path, *, unit: str
             raise ReportError("logo must be a file inside the workspace", file=str(ws.engagement_path))
     return ReportInputs(questionnaire=q, engagement=eng, scores=ev.scores, plan=ev.plan, explain=traces,
                         responses=responses, import_log=log, progress=progress, logo_path=logo, unit=unit,
-                        round=round)
+                        round=ev.round)
 
 
 def _saved_plan(ws: Workspace, round_name: str) -> dict[str, Any] | None:
@@ -93,7 +106,10 @@ def _saved_plan(ws: Workspace, round_name: str) -> dict[str, Any] | None:
 
 def default_report_path(workspace: Workspace, inputs: ReportInputs | None = None, *, unit: str | None = None,
                         suffix: str = ".pdf") -> Path:
-    """``reports/<client-slug>[-<unit-slug>]-<YYYY-MM-DD>.pdf`` inside the workspace."""
+    """``reports/<client-slug>[-<unit-slug>][-<round-slug>]-<YYYY-MM-DD>.pdf`` inside the workspace.
+
+    The round is in the name so a day-90 report never replaces the baseline's.
+    """
     date = report_date(inputs) if inputs is not None else None
     if date is None:
         import datetime as dt
@@ -101,5 +117,7 @@ def default_report_path(workspace: Workspace, inputs: ReportInputs | None = None
 
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         date = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date() if epoch and epoch.isdigit() else dt.date.today()
-    name = slug(workspace.engagement.client) + (f"-{slug(unit)}" if unit else "") + f"-{date.isoformat()}{suffix}"
+    round_name = inputs.round if inputs is not None else None
+    name = (slug(workspace.engagement.client) + (f"-{slug(unit)}" if unit else "")
+            + (f"-{slug(round_name)}" if round_name else "") + f"-{date.isoformat()}{suffix}")
     return workspace.reports_dir / name

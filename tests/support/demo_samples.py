@@ -16,6 +16,7 @@ from assessment.questionnaire import load_questionnaire
 from .exports import write_export
 from .synth import synthesize
 
+QUESTIONNAIRE = "ai-friction@2"  # the bundled demo is on version 2 (headline facts, finance role)
 SEED = 20250303
 N_RESPONDENTS = 90
 UNITS = ("Personal Lines", "Commercial Insurance", "Claims Operations")
@@ -34,7 +35,7 @@ def write_demo_samples(out_dir: str | Path) -> list[Path]:
     """Write the demo's survey exports into ``out_dir``; returns the paths written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    q = load_questionnaire("ai-friction")
+    q = load_questionnaire(QUESTIONNAIRE)
     records = demo_records(q)
     written = []
     for name in SAMPLE_FILES:

@@ -58,7 +58,7 @@ COMMENTS: dict[str, list[tuple[str, tuple[str, ...] | None]]] = {
         ("Every retrain goes back to the full validation committee, which meets once a month.", ("ds", "mlops")),
         ("Nobody can tell me who signs off a low-risk model, so everything is treated as high risk.", ("exec", "bpo")),
         ("We write the model documentation by hand after the fact; it takes longer than the build.", ("ds",)),
-        ("The change advisory board has no slot for model releases, so they queue behind core banking patches.", ("mlops",)),
+        ("The change advisory board has no slot for model releases, so they queue behind policy-system patches.", ("mlops",)),
         ("Validation evidence arrives as screenshots in emails; we cannot audit that.", ("risk",)),
     ],
     "integration": [
@@ -72,6 +72,8 @@ COMMENTS: dict[str, list[tuple[str, tuple[str, ...] | None]]] = {
     "value": [
         ("We report AUC to the steering committee, and nobody there knows what it means for claims cost.", ("ds",)),
         ("The business case said 2 million, but nobody measured the baseline before go-live.", ("exec", "bpo", "risk")),
+        ("Finance sees the model spend every quarter but never a benefit line it could book.", ("finance",)),
+        ("We were asked to sign off the savings without a control group to compare against.", ("finance",)),
         ("Average handling time is the number that matters, and the model is not linked to it.", ("bpo",)),
         ("No named business owner for the lead-scoring model since the reorganisation.", None),
         ("We cannot trace a prediction to the policy it was used on, so savings are guesswork.", ("ds", "mlops")),
@@ -110,9 +112,10 @@ COMMENTS: dict[str, list[tuple[str, tuple[str, ...] | None]]] = {
         ("Performance incidents are not in the incident process, so there is no SLA.", ("mlops", "risk")),
     ],
 }
+# Comments that fit no single friction point; a respondent adds one only where the
+# friction point's own bank has nothing left for their role (never the same text twice).
 GENERIC_COMMENTS = [
     ("Honestly, the tools are fine; the hand-offs between teams are the problem.", None),
-    ("We need one owner per model, on both the business and the technology side.", None),
 ]
 
 _FIRST = ["Amira", "Bas", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kaya", "Liam",
@@ -165,9 +168,10 @@ def _numeric_value(q: Question, x: float) -> float:
 
 
 def _comment(dimension_id: str, role_id: str, rng: np.random.Generator, used: set[str]) -> str:
-    bank = COMMENTS.get(dimension_id, []) + GENERIC_COMMENTS
+    bank = COMMENTS.get(dimension_id, [])
     fitting = [text for text, roles in bank if roles is None or role_id in roles] or [t for t, _ in bank]
-    fresh = [t for t in fitting if t not in used] or fitting
+    fresh = [t for t in fitting if t not in used] or \
+        [t for t, roles in GENERIC_COMMENTS if t not in used and (roles is None or role_id in roles)] or fitting
     text = fresh[int(rng.integers(len(fresh)))]
     used.add(text)
     return text

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from .. import appendix as plainwords
 from ..comments import all_comments
 from ..formatting import MISSING
-from .summary import left_out_text
+from .caveats import left_out_text, response_rates
+from .dimensions import quote_role
 
 if TYPE_CHECKING:
     from ..basis import Basis
@@ -17,9 +18,10 @@ def _roles(b: Basis) -> list[dict[str, Any]]:
     rows = []
     for r in b.roles:
         n = b.role_n.get(r.id, 0)
-        rows.append({"label": r.label, "group": r.group, "n": n,
-                     "share": f"{100 * n / b.n_total:.0f}%" if b.n_total else MISSING,
-                     "weight": f"{r.weight:g}", "small": n < b.th["min_n"]})
+        small = b.small(n)
+        rows.append({"label": r.label, "group": r.group, "n": b.fewer if small else n, "n_value": n,
+                     "share": f"{100 * n / b.n_total:.0f}%" if b.n_total and not small else MISSING,
+                     "weight": f"{r.weight:g}", "small": small})
     return rows
 
 
@@ -28,13 +30,15 @@ def _units(b: Basis) -> list[dict[str, Any]]:
     if resp is None:
         return []
     units = resp.respondents["unit"].astype("string").fillna("(no unit)")
-    return [{"unit": str(u), "n": int(n), "share": f"{100 * n / max(b.n_total, 1):.0f}%"}
+    return [{"unit": str(u), "n": b.fewer if b.small(n) else int(n), "n_value": int(n),
+             "share": MISSING if b.small(n) else f"{100 * n / max(b.n_total, 1):.0f}%"}
             for u, n in sorted(units.value_counts().items(), key=lambda kv: (-kv[1], str(kv[0])))]
 
 
 def _traces(b: Basis, dims: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"title": dd["title"], "anchor": "trace-" + dd["anchor"], "score": dd["score"],
-             "full": plainwords.trace_from_explain(b.inputs.explain.get(dd["id"]), b.q)} for dd in dims]
+             "full": plainwords.trace_from_explain(b.inputs.explain.get(dd["id"]), b.q, min_n=b.min_n)}
+            for dd in dims]
 
 
 def _import_row(entry: dict[str, Any]) -> dict[str, Any]:
@@ -54,5 +58,6 @@ def appendix_section(b: Basis, dims: list[dict[str, Any]], sensitivity: dict[str
     return {"roles": _roles(b), "units": _units(b), "traces": _traces(b, dims),
             "imports": [_import_row(e) for e in b.inputs.import_log],
             "thresholds": plainwords.threshold_rows(b.scores.thresholds), "sensitivity": sensitivity,
-            "comments": all_comments(b.responses, b.q), "aggregation": b.q.aggregation,
-            "left_out": left_out_text(b.scores.excluded)}
+            "comments": all_comments(b.responses, b.q, role_label=quote_role(b)), "aggregation": b.q.aggregation,
+            "left_out": left_out_text(b.scores.excluded), "rates": response_rates(b),
+            "assumptions": list(b.inputs.plan.assumptions) if b.inputs.plan else []}

@@ -82,6 +82,7 @@ def _action(a: PlannedAction, titles: dict[str, str], currency: str, common: str
     for o in a.owners:
         by_name.setdefault(o["name"], []).append(o["role_label"])
     return {"accountable": f"{a.accountable['name']} · {a.accountable['role_label']}",
+            "accountable_name": a.accountable["name"],
             "responsible": [f"{r['name']} · {r['role_label']}" for r in a.responsible],"id": a.id, "title": a.title, "description": a.description, "addresses": titles.get(a.dimension, a.dimension),
             "phase": a.phase, "days": f"{a.start_day}–{a.end_day}", "start": a.start_day, "end": a.end_day,
             "owner_names": " / ".join(dict.fromkeys(o["name"] for o in a.owners)) or NOT_AGREED,
@@ -101,8 +102,21 @@ def _actions(plan: Plan, b: Basis) -> dict[str, Any]:
     bars = [charts.GanttBar(a.title, " / ".join(o["role_label"] for o in a.owners[:2]), a.phase, a.start_day,
                             a.end_day) for a in ordered]
     gantt = charts.gantt(bars, width=490, title="90-day plan: actions by day and phase") if bars else ""
-    return {"actions": actions, "gantt_svg": Markup(gantt), "kpi_common": common,
-            "first30": [a for a in actions if a["phase"] == 1 or a["start"] <= 30][:3]}
+    return {"actions": actions, "gantt_svg": Markup(gantt), "kpi_common": common, "first30": _first30(ordered, actions)}
+
+
+#: Tags the plan puts first (closing the loop to the P&L, decay monitoring, going live).
+PRIORITY_TAGS = ("feedback-loop", "decay-monitoring", "go-live", "pnl-baseline")
+
+
+def _first30(ordered: list[PlannedAction], actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The three highest-priority actions of days 1-30: those carrying a priority tag first, then by start day.
+
+    The plan has no priority rank per action yet; the tags are the planner's own statement of what comes first.
+    """
+    early = [(a, row) for a, row in zip(ordered, actions, strict=True) if a.phase == 1 or a.start_day <= 30]
+    early.sort(key=lambda p: (not set(p[0].tags) & set(PRIORITY_TAGS), p[0].start_day, p[0].id))
+    return [row for _, row in early[:3]]
 
 
 def milestone_measures(m: Milestone) -> list[str]:
@@ -134,27 +148,70 @@ def _pause(plan: Plan, target_name: str, currency: str) -> list[dict[str, str]]:
                         "for 4 consecutive weeks."} for p in plan.pause_detail["items"]]
 
 
-def risks(dims: list[dict[str, Any]], flagged_gaps: list[dict[str, Any]], small_roles: list[str],
-          target: dict[str, Any] | None) -> list[dict[str, str]]:
-    """Risks raised by the data (disagreement, perception gaps, small groups) and by the plan itself."""
-    owner_b = target["business_owner"] if target else "Engagement sponsor"
-    owner_t = target["technology_owner"] if target else "Technology lead"
-    out = [{"risk": f"Respondents disagree on {d['title']} (rwg {d['rwg']}); the score may hide two camps.",
-            "mitigation": "Validate the finding in a workshop with both camps before day 30.",
-            "owner": owner_b, "source": "agreement flag"} for d in dims if "contested" in d["flags"]]
-    out += [{"risk": f"Leadership and practitioners see {g['title']} differently ({g['difference']} points); "
-                     "leaders may overestimate readiness.",
-             "mitigation": f"Walk through {target['name'] if target else 'the deployment'}'s failure modes "
-                           "with practitioners before the day-30 checkpoint.",
-             "owner": owner_t, "source": "perception gap"} for g in flagged_gaps[:2]]
+def _person(b: Basis, name: str | None) -> str | None:
+    """``Name · title`` of one of the engagement's ``people``."""
+    p = next((p for p in b.inputs.engagement.people if p.name == name), None)
+    return (f"{p.name} · {p.title}" if p.title else p.name) if p else None
+
+
+def _owners(b: Basis, target: dict[str, Any] | None) -> tuple[dict[str, str], str]:
+    """Who owns a risk about a friction point (the accountable of the plan's first action on it), and the fallback
+    (the sponsor, else the target's business owner)."""
+    plan = b.inputs.plan
+    by_dim: dict[str, str] = {}
+    for a in sorted(plan.actions, key=lambda a: (a.start_day, a.id)) if plan else ():
+        if a.accountable.get("name") and a.accountable["name"] != "to be named":
+            by_dim.setdefault(a.dimension, _person(b, a.accountable["name"]) or a.accountable["name"])
+    fallback = (_person(b, b.inputs.engagement.sponsor) or (target["business_owner"] if target else None)
+                or NOT_AGREED)
+    return by_dim, fallback
+
+
+def _risk(risk: str, likelihood: str, impact: str, mitigation: str, owner: str, source: str) -> dict[str, str]:
+    return {"risk": risk, "likelihood": likelihood, "impact": impact, "mitigation": mitigation, "owner": owner,
+            "source": source}
+
+
+def _data_risks(b: Basis, dims: list[dict[str, Any]], flagged_gaps: list[dict[str, Any]], small_roles: list[str],
+                target: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Risks the data raise: disagreement, perception gaps, weak friction points the plan does not fund,
+    a target still in staging, groups too small to hear."""
+    by_dim, fallback = _owners(b, target)
+    title_id = {d["title"]: d["id"] for d in dims}
+    out = [_risk(f"Respondents disagree on {d['title']} (rwg {d['rwg']}); the score may hide two camps.",
+                 "medium", "medium", "Validate the finding in a workshop with both camps before day 30.",
+                 by_dim.get(d["id"], fallback), "data: low agreement") for d in dims if "contested" in d["flags"]]
+    out += [_risk(f"Leadership and practitioners see {g['title']} differently ({g['difference']} points on the "
+                  f"{g['items']} statements both answered); leaders may overestimate readiness.", "medium", "high",
+                  f"Walk through {target['name'] if target else 'the deployment'}'s failure modes with practitioners "
+                  "before the day-30 checkpoint.", by_dim.get(title_id.get(g["title"], ""), fallback),
+                  "data: perception gap") for g in flagged_gaps[:2]]
+    funded = {a.dimension for a in b.inputs.plan.actions} if b.inputs.plan else set()
+    out += [_risk(f"{d['title']} is among the weakest friction points ({d['score']}/100) and no funded action "
+                  "addresses it in these 90 days.", "high", "medium",
+                  "Name an owner to scope it for the next 90 days; review at the day-45 board note.", fallback,
+                  "data: unfunded weak friction point")
+            for d in sorted((d for d in dims if d["score_value"] is not None), key=lambda d: d["score_value"])[:3]
+            if d["id"] not in funded and b.inputs.plan is not None]
+    if target and target["stage"] == "staging":
+        out.append(_risk(f"{target['name']} is still in staging: no value is realised until it goes live, and "
+                         "the go-live can slip.", "medium", "high",
+                         "Put the go-live first in phase 1 with a dated decision; escalate to the sponsor at day 15.",
+                         fallback, "plan: staging target"))
     if small_roles:
-        out.append({"risk": "Too few answers from " + ", ".join(small_roles) + " to show their view separately.",
-                    "mitigation": "Interview these roles in phase 1 and include them in the day-90 re-survey.",
-                    "owner": owner_b, "source": "small sample"})
-    out.append({"risk": "Engineers are pulled back to new-model work and hardening stalls.",
-                "mitigation": "Steering group enforces the pause list; any exception needs the business owner's sign-off.",
-                "owner": owner_b, "source": "plan"})
-    return out[:6]
+        out.append(_risk("Too few answers from " + ", ".join(small_roles) + " to show their view separately.",
+                         "low", "medium", "Interview these roles in phase 1 and include them in the day-90 re-survey.",
+                         fallback, "data: small group"))
+    return out
+
+
+def risks(b: Basis, dims: list[dict[str, Any]], flagged_gaps: list[dict[str, Any]], small_roles: list[str],
+          target: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The risk register: the risks the data and the plan raise, then the consultant's own (``risks:``)."""
+    out = _data_risks(b, dims, flagged_gaps, small_roles, target)
+    out += [_risk(r.risk, r.likelihood, r.impact, r.mitigation, _person(b, r.owner) or r.owner, "consultant")
+            for r in b.inputs.engagement.risks]
+    return out
 
 
 def _dates(rdate: dt.date) -> dict[str, str]:
@@ -167,7 +224,7 @@ def no_plan(b: Basis, dims: list[dict[str, Any]], flagged_gaps: list[dict[str, A
     return {"target": None, "shift": MISSING, "shift_value": 0.0, "scorecard": [], "funding": [], "first30": [],
             "warnings": [], "assumptions": [], "kpi": {"target": None, "missing": None},
             "milestones": [], "measured_on": "", "pause": [], "notes": [], "success": [], "actions": [],
-            "risks": risks(dims, flagged_gaps, small_roles, None), **_dates(b.rdate)}
+            "risks": risks(b, dims, flagged_gaps, small_roles, None), **_dates(b.rdate)}
 
 
 def plan_section(b: Basis, dims: list[dict[str, Any]], flagged_gaps: list[dict[str, Any]],
@@ -188,6 +245,6 @@ def plan_section(b: Basis, dims: list[dict[str, Any]], flagged_gaps: list[dict[s
             **_actions(plan, b), "milestones": milestones,
             "measured_on": next((m["measured_on"] for m in milestones if m["measured_on"]), ""),
             "pause": _pause(plan, target["name"], currency), "notes": list(plan.notes),
-            "risks": risks(dims, flagged_gaps, small_roles, target),
+            "risks": risks(b, dims, flagged_gaps, small_roles, target),
             "total_cost": fmt_money(plan.total_cost, currency),
             "success": milestones[-1]["measures"][:3] if milestones else [], **_dates(b.rdate)}
