@@ -216,7 +216,7 @@ def heatmap(rows: Sequence[str], columns: Sequence[HeatColumn], values: Sequence
     suppressed (hatched, "n<min") to protect anonymity and avoid noise.
     """
     label_w = 140.0
-    head = 40.0
+    head = 44.0
     cell_h = 17.0
     cell_w = (width - label_w) / max(len(columns), 1)
     height = head + cell_h * len(rows) + 4
@@ -236,7 +236,9 @@ def heatmap(rows: Sequence[str], columns: Sequence[HeatColumn], values: Sequence
         for k, line in enumerate(lines):
             body.append(_text(x, 10 + 9 * k, line, 7, "middle", INK, "600"))
         count = f"n={col.n}" if col.n >= min_n else f"fewer than {min_n}"
-        body.append(_text(x, 30, f"{col.group} · {count}" if col.group else count, 6.5, "middle", MUTED))
+        if col.group:
+            body.append(_text(x, 29, col.group, 6.5, "middle", MUTED))
+        body.append(_text(x, 37.5 if col.group else 30, count, 6.5, "middle", MUTED))
     for i, row in enumerate(rows):
         y = head + cell_h * i
         body.append(_text(label_w - 6, y + cell_h / 2 + 3, _clip(row, 32), 7.5, "end"))

@@ -50,7 +50,10 @@ def standing(dim_id: str, ranked: Sequence[Mapping[str, Any]]) -> str:
             return "the weakest friction point"
         separated = len(ranked) > 3 and not overlap(ranked[pos], ranked[3])
         return "one of the three weakest friction points" if separated else "among the weakest friction points"
-    return "among the strongest friction points" if pos >= len(ranked) - 2 else "mid-table"
+    if pos >= len(ranked) - 2:
+        strong = (num(ranked[pos].get("score")) or 0) >= 50
+        return "among the strongest friction points" if strong else "among the least weak friction points"
+    return "mid-table"
 
 
 #: Scoring flag codes (:func:`assessment.scoring.score`) as a short label and a plain explanation.
@@ -157,7 +160,8 @@ def profile_claim(ctx: Mapping[str, Any]) -> str:
     names = " and ".join(x["title"] for x in w[:2])
     scored = [d for d in ctx["dims"] if d["score_value"] is not None]
     top = max(scored, key=lambda d: d["score_value"])
-    tail = f"; {top['title']} is the strongest at {top['score']}"
+    word = "strongest" if top["score_value"] >= 50 else "least weak"  # under 50 is never called a strength
+    tail = f"; {top['title']} is the {word} at {top['score']}"
     verb = "are among the weakest" if ctx["summary"]["hedge"] else "hold the operating model back"
     return f"{names} {verb} ({w[0]['score']} and {w[1]['score'] if len(w) > 1 else ''}){tail}".replace(" and )", ")")
 

@@ -97,11 +97,6 @@ def all_numeric_stats(q: Questionnaire, responses: Responses | None) -> dict[str
             if question.type == "numeric"}
 
 
-def fact_sentence(f: Fact) -> str:
-    """``Asked "…", 33 respondents answered: median 120 days (range 10 days–400 days).``"""
-    return (f"Asked “{f.text}”, {f.n} respondents answered: median {f.median_text} (range {f.range_text}).")
-
-
 def key_facts(facts: dict[str, Fact]) -> list[dict[str, Any]]:
     """The questionnaire's ``headline: true`` facts, for page 2."""
     return [{"id": f.id, "text": f.text, "median": f.median_text, "range": f.range_text, "n": f.n}

@@ -29,9 +29,10 @@ def item_sentence(items: Sequence[Mapping[str, Any]]) -> str:
     """The weakest one or two items, with their scores and n."""
     if not items:
         return ""
-    parts = [f"{i['id']} “{short(i['text'], 60)}” scores {fmt_score(i['score'])}/100 (n = {i['n']})" for i in items[:2]]
-    lead = "The weakest items" if len(parts) > 1 else "The weakest item"
-    return f"{lead}: {' and '.join(parts)}."
+    parts = [f"{i['id']} at {fmt_score(i['score'])}/100 (n = {i['n']}: {short(i['text'], 70).rstrip('.')})"
+             for i in items[:2]]
+    lead = "The weakest items are" if len(parts) > 1 else "The weakest item is"
+    return f"{lead} {' and '.join(parts)}."
 
 
 def facts_sentence(facts: Sequence[Fact]) -> str:
@@ -39,10 +40,9 @@ def facts_sentence(facts: Sequence[Fact]) -> str:
     in the page's facts table."""
     if not facts:
         return ""
-    parts = [f"asked “{short(f.text, 95)}”, {f.n} respondents gave a median of {f.median_text} "
-             f"(range {f.range_text})" for f in facts[:1]]
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
+    f = facts[0]
+    return (f"{f.id}, {short(f.text, 95).rstrip('?.')}? The median answer of {f.n} respondents is {f.median_text} "
+            f"(range {f.range_text}).")
 
 
 def gap_sentence(g: Mapping[str, Any], *, min_n: int, threshold: float) -> str:

@@ -124,3 +124,55 @@ def build_report_workspace(root: Path) -> ReportWorkspace:
     import_responses(ws, write_export(follow, q, "google-forms", root / "day90.csv"))
     return ReportWorkspace(workspace=ws, baseline=report_inputs_from_workspace(ws, round=BASELINE),
                            follow_up=report_inputs_from_workspace(ws))
+
+
+# -- a small-groups engagement (issue 12 anonymity, issue 15 findings) -------------------------
+
+SMALL_ROLE = "finance"  # 3 respondents
+SMALL_UNIT = "Reinsurance"  # 2 respondents
+SMALL_ENGAGEMENT = """\
+client: Harbour Insurance
+questionnaire: ai-friction@2
+currency: EUR
+prepared_by: North Star Advisory
+date: "2025-05-02"
+min_group_size: 5
+budget: {new_models: 900000, hardening: 300000, max_shift: 0.5}
+people:
+  - {name: Ada Moss, title: Chief Operating Officer, role: exec}
+  - {name: Ben Ortiz, title: Head of Claims, role: bpo}
+  - {name: Cleo Park, title: ML Platform Lead, role: mlops}
+  - {name: Dev Rao, title: Data Science Lead, role: ds}
+  - {name: Eli Stone, title: Head of Model Risk, role: risk}
+sponsor: Ada Moss
+invited: {exec: 8, bpo: 10, finance: 6, ds: 15, mlops: 10, risk: 8, users: 23}
+risks:
+  - {risk: The claims system upgrade freezes releases in month 2., likelihood: high, impact: medium,
+     owner: Cleo Park, mitigation: Agree a release window with IT before day 20.}
+deployments:
+  - {id: claims, name: Claims triage model, stage: staging, pnl_metric: Claims leakage, annual_value: 2000000,
+     realized_share: 0, business_owner: Ben Ortiz, technology_owner: Dev Rao, unit: Claims, value_basis: business-case}
+  - {id: pricing, name: Pricing pilot, stage: pilot, pnl_metric: Loss ratio, annual_value: 900000,
+     realized_share: 0, business_owner: Ada Moss, technology_owner: Dev Rao, quarterly_cost: 150000}
+"""
+SMALL_MIX = {"exec": 6, "bpo": 8, "finance": 3, "ds": 12, "mlops": 8, "risk": 6, "users": 17}
+
+
+def small_group_records(q: Questionnaire) -> list[dict[str, Any]]:
+    """60 respondents: a 3-person finance role, and two people (not finance) in a 2-person unit."""
+    records = synthesize(q, sum(SMALL_MIX.values()), seed=11, role_mix=SMALL_MIX, units=("Claims", "Personal", "Commercial"),
+                         straight_liners=0, speeders=0)
+    movers = [r for r in records if r["role"] in ("users", "ds")][:2]
+    for r in movers:
+        r["unit"] = SMALL_UNIT
+    return records
+
+
+def build_small_group_workspace(root: Path) -> Workspace:
+    """A workspace (baseline round) whose finance role has 3 respondents and whose Reinsurance unit has 2."""
+    q = load_questionnaire("ai-friction@2")
+    ws = init_workspace(root / "small", "Harbour Insurance", questionnaire="ai-friction@2")
+    ws.engagement_path.write_text(SMALL_ENGAGEMENT, encoding="utf-8")
+    ws = Workspace(ws.root)
+    import_responses(ws, write_export(small_group_records(q), q, "google-forms", root / "harbour.csv"))
+    return ws

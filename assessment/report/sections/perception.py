@@ -68,7 +68,7 @@ def gap(b: Basis, dims: list[dict[str, Any]]) -> dict[str, Any]:
     flagged = [r for r in by_gap if r["flagged"]]
     sentences = [f"On the {g['items']} statement{'s' if g['items'] != 1 else ''} both groups answered, leaders "
                  f"rate {g['title']} {abs(g['diff_value']):.0f} points "
-                 f"{'higher' if g['diff_value'] > 0 else 'lower'} than practitioners (effect size {g['g']})."
+                 f"{'higher' if g['diff_value'] > 0 else 'lower'} than practitioners; the effect size is {g['g']}."
                  for g in flagged[:2]]
     return {"rows": rows, "flagged": flagged, "sentences": sentences, "svg": Markup(svg),
             "n_leadership": shown_lead, "n_practitioners": shown_prac,

@@ -25,7 +25,8 @@ def _weak_line(dd: dict[str, Any]) -> str:
     if not dd.get("weakest"):
         return "No item was answered by enough respondents to name the weakest."
     i = dd["weakest"][0]
-    return f"Weakest item {i['id']} “{short(i['text'], 60)}”: {i['score']}/100 (n = {i['n']})."
+    text = short(i["text"], 60).rstrip(".")
+    return f"Weakest item {i['id']} at {i['score']}/100 (n = {i['n']}): {text}{'' if text.endswith('…') else '.'}"
 
 
 def _caveat(dims: list[dict[str, Any]], sensitivity: dict[str, Any] | None, hedge: bool) -> list[str]:
