@@ -104,3 +104,29 @@ def test_bundled_samples_are_current(tmp_path):
     assert {d.stage for d in eng.deployments} == {"production", "staging", "pilot"}
     assert all(d.quarterly_cost for d in eng.deployments if d.stage == "pilot")
     assert (eng.budget.new_models, eng.budget.hardening, eng.budget.max_shift) == (1_800_000, 600_000, 0.5)
+
+
+def test_demo_findings_read_from_its_own_data(demo_run):
+    """The demo runs on ai-friction@2: key facts on page 2, a 'What we found' on every friction-point page,
+    comments that differ by friction point and no comment quoted twice before the appendices."""
+    import re
+
+    from pypdf import PdfReader
+
+    out, result = demo_run
+    ws = open_workspace(out)
+    assert ws.questionnaire.version.startswith("2") and ws.engagement.invited and ws.engagement.risks
+    pages = [re.sub(r"\s+", " ", p.extract_text()) for p in PdfReader(next((out / "reports").glob("*.pdf"))).pages]
+    assert "Key facts" in pages[1] and "Response rate" in pages[1] and "Before acting on this" in pages[1]
+    first_appendix = next(i for i, p in enumerate(pages) if "Appendix A · Method: how every number" in p)
+    body = " ".join(pages[:first_appendix])
+    assert body.count("What we found") == len(ws.questionnaire.dimensions)
+    quotes = re.findall(r"“([^”]{12,})”", body)
+    assert len(quotes) >= len(ws.questionnaire.dimensions) and len(quotes) == len(set(quotes))
+    # each friction point's comments are its own: no text is written under two friction points
+    responses = load_workspace_responses(ws)
+    text_q = {qq.id: ws.questionnaire.question_dimension[qq.id] for qq in ws.questionnaire.questions.values()
+              if qq.type == "text"}
+    a = responses.answers[responses.answers["question_id"].isin(text_q) & (responses.answers["state"] == "answered")]
+    dims_of = a.assign(dim=a["question_id"].map(text_q)).groupby("raw")["dim"].nunique()
+    assert (dims_of == 1).all()

@@ -41,8 +41,8 @@ def facts_sentence(facts: Sequence[Fact]) -> str:
     if not facts:
         return ""
     f = facts[0]
-    return (f"{f.id}, {short(f.text, 95).rstrip('?.')}? The median answer of {f.n} respondents is {f.median_text} "
-            f"(range {f.range_text}).")
+    return (f"Asked {f.id} ({short(f.text, 95).rstrip('?.')}?), {f.n} respondents gave a median of "
+            f"{f.median_text} (range {f.range_text}).")
 
 
 def gap_sentence(g: Mapping[str, Any], *, min_n: int, threshold: float) -> str:

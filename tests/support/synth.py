@@ -94,6 +94,7 @@ COMMENTS: dict[str, list[tuple[str, tuple[str, ...] | None]]] = {
         ("I don't know who to call when the tool gives an odd answer.", ("users",)),
         ("Model risk has nobody who can read Python, so reviews stay at the slide level.", ("risk",)),
         ("A short training on reading confidence levels would help the whole team.", ("users", "bpo")),
+        ("Finance cannot tell which model outputs feed the forecast, so we cannot challenge them.", ("finance",)),
     ],
     "trust": [
         ("The recommendation is on a separate screen, so I rarely look at it during a call.", ("users",)),

@@ -98,7 +98,8 @@ def _value_basis(b: Basis) -> str:
     for d in b.inputs.engagement.deployments:
         if d.id != target["id"]:
             others[basis[d.id]] = others.get(basis[d.id], 0) + 1
-    rest = ", ".join(f"{n} {k.replace('-', ' ')}" for k, n in sorted(others.items()))
+    plural = {"audited": "audited", "business-case": "business cases", "estimate": "estimates"}
+    rest = ", ".join(f"{n} {k.replace('-', ' ') if n == 1 else plural[k]}" for k, n in sorted(others.items()))
     return (f"value figures are the client's: {target['name']} {words[basis.get(target['id'], 'estimate')]}"
             + (f"; the other deployments {rest}" if rest else ""))
 
