@@ -120,6 +120,9 @@ def test_no_small_group_number_in_the_workbook(small):
     _, _, xlsx, scores = small
     wb = load_workbook(xlsx)
     assert "Responses" not in wb.sheetnames and "Warning" not in wb.sheetnames
+    summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows(min_row=2)}
+    assert summary["People invited"] == 80 and summary["Respondents imported (invited roles)"] == 60
+    assert summary["Response rate"] == pytest.approx(0.75)
     roles = {r[0].value: [c.value for c in r] for r in wb["Roles"].iter_rows(min_row=2)}
     assert roles[SMALL_ROLE][4] == "fewer than 5"
     assert all(v in ("fewer than 5", None) for v in roles[SMALL_ROLE][5:])
@@ -191,3 +194,7 @@ def test_a_unit_below_the_minimum_is_refused(small):
     ws, *_ = small
     res = _invoke(ws.root, "report", "--unit", SMALL_UNIT)
     assert res.exit_code == 1 and "fewer than 5 respondents" in res.output and "Traceback" not in res.output
+    res = _invoke(ws.root, "report", "--per-unit", "--jobs", "1")
+    assert res.exit_code == 0, res.output
+    assert f"Not reporting on unit '{SMALL_UNIT}'" in res.output
+    assert not any(SMALL_UNIT.lower() in p for p in res.output.split() if p.endswith(".pdf"))

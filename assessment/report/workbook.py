@@ -181,7 +181,9 @@ def _summary_sheet(wb: Any, fmts: dict, inputs: ReportInputs) -> None:
         ("Overall CI high", ov["ci_high"], "score"), ("Overall level", ov["level"], "int"),
         ("Overall level name", ov["level_name"], "t"), ("Target deployment", plan.target["name"] if plan else None, "t"),
         (f"Amount moved ({currency})", plan.budget["shift"] if plan else None, "money"),
-        ("Minimum group size", th["min_n"], "int"), ("Agreement threshold (rwg)", th["rwg"], "dec"),
+        *_response_rows(inputs),
+        ("Minimum group size (anonymity)", max(th["min_n"], inputs.engagement.min_group_size), "int"),
+        ("Agreement threshold (rwg)", th["rwg"], "dec"),
         ("Perception gap threshold (points)", th["gap"], "score"),
     ])
 
@@ -194,6 +196,21 @@ def _gap_cells(g: dict[str, Any], guard: _Guard) -> list[Any]:
     if guard.small(g["n_leadership"]) or guard.small(g["n_practitioners"]):
         return [guard.fewer] * 4 + [len(items)]
     return [g["leadership"], g["practitioners"], g["difference"], g["hedges_g"], len(items)]
+
+
+def _response_rows(inputs: ReportInputs) -> list[tuple[str, Any, str]]:
+    """People invited, respondents imported and the response rate (as the report's caveats give them)."""
+    from .sections.caveats import invited_by_role
+
+    q = inputs.questionnaire
+    invited = invited_by_role(inputs.engagement.invited, {r.id for r in q.roles}, inputs.unit)
+    if invited is None or inputs.responses is None:
+        return [("Response rate", "unknown: engagement.yaml gives no invited counts", "t")]
+    roles = inputs.responses.respondents["role"].astype("string")
+    got = int(roles.isin(list(invited)).sum())
+    total = sum(invited.values())
+    return [("People invited", total, "int"), ("Respondents imported (invited roles)", got, "int"),
+            ("Response rate", got / total if total else None, "pct")]
 
 
 def _dimensions_sheet(wb: Any, fmts: dict, inputs: ReportInputs, guard: _Guard) -> None:
