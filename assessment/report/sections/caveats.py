@@ -48,7 +48,7 @@ def response_rates(b: Basis) -> dict[str, Any]:
     imported = _imported_by_role(b)
     if invited is None:
         return {"known": False, "rows": [], "sentence": "The response rate is unknown: engagement.yaml gives no "
-                                                        "`invited` counts"}
+                                                        "invited counts"}
     rows = []
     for r in b.roles:
         if r.id not in invited:
