@@ -269,6 +269,12 @@ prepared_by: null          # your firm or name, shown on the report cover
 # logo: logo.png           # optional, a PNG/SVG file inside this folder
 # brand_colour: "#0B3D91"  # optional accent colour of the report
 
+# Optional: how many people were invited to answer, by role id (or by unit, then role id);
+# the report gives the response rate. And your own risks for the report's risk register.
+# invited: {{exec: 5, bpo: 10, ds: 12, mlops: 8, risk: 4, users: 30}}
+# risks:
+#   - {{risk: "...", likelihood: medium, impact: high, owner: "a name from people", mitigation: "..."}}
+
 # The client's current 90-day AI budget: what goes into building new or experimental
 # models, what goes into hardening and running existing ones, and the largest share
 # of new_models the plan may move to hardening (0-1).
