@@ -52,6 +52,8 @@ def units_section(b: Basis, dims: list[dict[str, Any]]) -> dict[str, Any] | None
     if len(groups) < 2:
         return None
     target_unit = _target_unit(b)
+    if target_unit not in {g["id"] for g in groups}:
+        target_unit = None  # the caption marks only a unit the map shows
     small = [g["label"] for g in groups if b.small(g["respondents"])]
     cols = [charts.HeatColumn(("◆ " if g["id"] == target_unit else "") + g["label"], g["respondents"], "")
             for g in groups]
