@@ -18,7 +18,7 @@ from ..errors import ImportFailed
 from ..questionnaire import Questionnaire, normalise_text
 from ..responses import asked_mask
 from . import tools
-from .columns import Column, ColumnPlan, build_columns, plan_columns
+from .columns import Column, ColumnPlan, build_columns, plan_columns, suggest
 from .detect import SOURCES, detect_source, header_rows
 from .mapping import Mapping
 from .reading import Grid, read_grid
@@ -57,6 +57,8 @@ class ParsedFile:
     unmapped_columns: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)   # question id -> where it was read
+    row_keys: dict[int, str] = field(default_factory=dict)             # source row -> every cell, canonical
 
 
 def read_responses(path: str | Path, questionnaire: Questionnaire, *, source: str = "auto",
@@ -81,12 +83,20 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     top = next(i for i, r in enumerate(grid.rows) if any(c.strip() for c in r))
     if top:
         grid = Grid(grid.rows[top:], grid.sha256, grid.sheet, grid.sheet_names, grid.encoding, grid.delimiter)
+    detected = detect_source(grid)
     if source == "auto":
-        source = detect_source(grid)
+        source = detected
+    else:
+        _check_forced_source(grid, path, source, detected)
     n_header = header_rows(grid, source)
     rows = grid.rows
     columns = build_columns(rows, n_header, source)
-    plan = plan_columns(columns, questionnaire, source, mapping, lambda c: tools.is_metadata(source, c))
+    try:
+        plan = plan_columns(columns, questionnaire, source, mapping, lambda c: tools.is_metadata(source, c))
+    except ImportFailed as exc:
+        if exc.file is None:
+            raise ImportFailed(exc.message, file=path) from None
+        raise
     warnings = list(plan.warnings)
     if not plan.questions:
         sample = ", ".join(repr(c.header) for c in columns[:4])
@@ -106,8 +116,10 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     reasons, tool_warnings = tools.skip_reasons(source, columns, data,
                                                 include_test=bool(mapping and mapping.include_test_responses))
     warnings += tool_warnings
+    question_cols = [c.index for c in plan.questions.values()]
     for i, row in enumerate(data):
-        if not any(c.strip() for c in row):
+        # No answer to any question (only a timestamp, metadata, role or unit): not a respondent.
+        if reasons[i] is None and not any(row[j].strip() for j in question_cols):
             reasons[i] = EMPTY
     keep = [i for i, r in enumerate(reasons) if r is None]
     for r in reasons:
@@ -117,7 +129,8 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     source_rows = np.array([first_row + i for i in keep], dtype="int64")
 
     problems: list[tuple[int, int, CellProblem]] = []
-    respondents = _respondents(kept, source_rows, columns, plan, source, questionnaire, mapping, problems, warnings)
+    respondents = _respondents(kept, source_rows, columns, plan, source, questionnaire, mapping, problems, warnings,
+                               path)
     # A Qualtrics export whose role answers are numbers is a numeric-codes export
     # throughout: read every scale answer as a choice position, even in a column
     # whose codes happen to look like scale values (a 0-10 scale coded 1-11).
@@ -131,7 +144,55 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     problems.sort(key=lambda p: (p[0], p[1]))
     return ParsedFile(path=path, source=source, sha256=grid.sha256, respondents=respondents, answers=answers,
                       problems=[p[2] for p in problems], unmapped_columns=[c.header for c in unmapped],
-                      skipped=skipped, warnings=warnings)
+                      skipped=skipped, warnings=warnings, columns=plan.provenance(),
+                      row_keys=_row_keys(kept, source_rows, columns, spec_submitted(source, columns)))
+
+
+def spec_submitted(source: str, columns: list[Column]) -> int | None:
+    col = tools.find(columns, tools.SPECS[source].submitted)
+    return col.index if col is not None else None
+
+
+def _canonical(cell: str) -> str:
+    text = " ".join(cell.split())
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return repr(number) if math.isfinite(number) else text
+
+
+def _row_keys(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column],
+              submitted: int | None) -> dict[int, str]:
+    """Every cell of each kept row but the submission time, canonical (numbers as numbers,
+    whitespace collapsed), joined: the identity of a respondent when the file has no id."""
+    header_of = [normalise_text(c.header) for c in columns]
+    out: dict[int, str] = {}
+    for row, cells in zip(source_rows.tolist(), kept, strict=True):
+        parts = [f"{header_of[j]}={_canonical(c)}" for j, c in enumerate(cells) if j != submitted and c.strip()]
+        out[int(row)] = "\x1f".join(sorted(parts))
+    return out
+
+
+_ONE_HEADER = {"template", "wide", "google-forms", "microsoft-forms", "limesurvey", "typeform"}
+
+
+def _check_forced_source(grid: Grid, path: Path, forced: str, detected: str) -> None:
+    """A forced ``--source`` must fit the file's header shape, or rows are misread silently
+    (a LimeSurvey file read as Qualtrics loses its first response as a 'header row')."""
+    if forced == detected:
+        return
+    generic = {"wide", "template"}
+    fits = (forced in generic and detected in _ONE_HEADER) or (detected == "wide" and forced in _ONE_HEADER)
+    if fits:
+        return
+    first = ", ".join(repr(c) for c in grid.rows[0][:4]) if grid.rows else "nothing"
+    if detected == "wide":
+        looks = f"it has no {forced} header fingerprint (row 1 starts {first})"
+    else:
+        rows = header_rows(grid, detected)
+        looks = f"it looks like a {detected} export with {rows} header row{'s' if rows > 1 else ''} (row 1 starts {first})"
+    raise ImportFailed(f"--source {forced} does not fit this file: {looks}; drop --source to detect it", file=path)
 
 
 def _unasked_answers(respondents: pd.DataFrame, answers: pd.DataFrame, questionnaire: Questionnaire) -> list[str]:
@@ -164,7 +225,7 @@ def _text_or_na(cells: list[str]) -> pd.Series:
 
 def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column], plan: ColumnPlan,
                  source: str, questionnaire: Questionnaire, mapping: Mapping | None,
-                 problems: list[tuple[int, int, CellProblem]], warnings: list[str]) -> pd.DataFrame:
+                 problems: list[tuple[int, int, CellProblem]], warnings: list[str], path: Path) -> pd.DataFrame:
     spec = tools.SPECS[source]
     n = len(kept)
 
@@ -213,10 +274,12 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
                 problems.append((int(source_rows[i]), plan.role.index,
                                  CellProblem(int(source_rows[i]), plan.role.header, text, why, plan.role.letter)))
     elif n:
-        expected = questionnaire.profile.role.text if questionnaire.profile.role else "Role"
-        problems.append((0, -1, CellProblem(int(source_rows[0]) - 1, "(no role column)", "",
-                                            f"no column holds the respondent's role: expected a column headed "
-                                            f"{expected!r} or 'Role', or `role_column:` / `role:` in a mapping")))
+        names = list(dict.fromkeys([questionnaire.profile.role.text if questionnaire.profile.role else "Role",
+                                    "Role"]))
+        expected = " or ".join(repr(t) for t in names)
+        hint = suggest(names[0], columns)
+        raise ImportFailed(f"no column holds the respondent's role: expected a column headed {expected}, or "
+                           f"`role_column:` / `role:` in a mapping file{hint}", file=path)
     # unit
     if mapping is not None and mapping.unit:
         unit = pd.Series([mapping.unit] * n, dtype="str")
