@@ -20,8 +20,12 @@ SPEEDER = "speeder"
 DUPLICATE_EMAIL = "duplicate-email"
 DUPLICATE_ID = "duplicate-id"
 IDENTICAL_ANSWERS = "identical-answers"
+POSSIBLE_DUPLICATE = "possible-duplicate"
 
-MIN_BLOCK_ITEMS = 6
+#: Straight-lining and identical answers mean something only over at least this many
+#: answered scale items (a 1-question survey has 'identical answers' everywhere).
+MIN_BLOCK_ITEMS = 5
+MIN_IDENTICAL_ITEMS = 5
 MIN_SPEEDER_SAMPLE = 5
 SPEEDER_FRACTION = 1 / 3
 

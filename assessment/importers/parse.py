@@ -59,6 +59,7 @@ class ParsedFile:
     warnings: list[str] = field(default_factory=list)
     columns: dict[str, dict[str, str]] = field(default_factory=dict)   # question id -> where it was read
     row_keys: dict[int, str] = field(default_factory=dict)             # source row -> every cell, canonical
+    row_times: dict[int, str] = field(default_factory=dict)            # source row -> submission time, as precise as the file
 
 
 def read_responses(path: str | Path, questionnaire: Questionnaire, *, source: str = "auto",
@@ -145,7 +146,8 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     return ParsedFile(path=path, source=source, sha256=grid.sha256, respondents=respondents, answers=answers,
                       problems=[p[2] for p in problems], unmapped_columns=[c.header for c in unmapped],
                       skipped=skipped, warnings=warnings, columns=plan.provenance(),
-                      row_keys=_row_keys(kept, source_rows, columns, spec_submitted(source, columns)))
+                      row_keys=_row_keys(kept, source_rows, columns, spec_submitted(source, columns)),
+                      row_times=dict(zip(source_rows.tolist(), respondents.attrs.get("precise_times") or [], strict=False)))
 
 
 def spec_submitted(source: str, columns: list[Column]) -> int | None:
@@ -305,7 +307,8 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
     else:
         duration_s = np.full(n, np.nan)
 
-    return pd.DataFrame({
+    precise = tools.precise_times(cells(submitted_col), submitted_t) if submitted_col is not None else []
+    frame = pd.DataFrame({
         "source_row": source_rows,
         "response_key": keys,
         "email": email,
@@ -315,6 +318,8 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
         "submitted": submitted.reset_index(drop=True),
         "duration_s": duration_s,
     })
+    frame.attrs["precise_times"] = precise
+    return frame
 
 
 def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, questionnaire: Questionnaire,

@@ -112,7 +112,10 @@ def _cell_text(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
+        # Full precision: two submissions in the same second are two respondents.
+        if value.microsecond % 1000:
+            return value.isoformat(sep=" ", timespec="microseconds")
+        return value.isoformat(sep=" ", timespec="milliseconds" if value.microsecond else "seconds")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
