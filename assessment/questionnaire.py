@@ -85,6 +85,12 @@ class Level(_Model):
     description: str | None = None
 
 
+#: Units a numeric question may declare; importers check answers against `min`/`max`
+#: and read percentages in every form survey tools write them.
+NUMERIC_UNITS = frozenset({"days", "weeks", "months", "years", "hours", "minutes", "percent", "%", "count",
+                           "people", "models", "currency", "score"})
+
+
 class Question(_Model):
     id: Ident
     text: NonEmpty
@@ -95,6 +101,8 @@ class Question(_Model):
     roles: list[Ident] | None = None
     worst: float | None = None
     best: float | None = None
+    min: float | None = None
+    max: float | None = None
     unit: str | None = None
     help: str | None = None
 
@@ -109,8 +117,19 @@ class Question(_Model):
                 raise ValueError("a numeric question needs both `worst` and `best`")
             if self.worst == self.best:
                 raise ValueError("`worst` and `best` must differ")
+            if self.min is not None and self.max is not None and self.min >= self.max:
+                raise ValueError("`min` must be below `max`")
+            if self.unit is not None and self.unit.strip().casefold() not in NUMERIC_UNITS:
+                raise ValueError(f"unknown unit `{self.unit}`; units: {', '.join(sorted(set(NUMERIC_UNITS) - {'%'}))} "
+                                 "(`%` means percent)")
+            for name in ("worst", "best"):
+                v = getattr(self, name)
+                if (self.min is not None and v < self.min) or (self.max is not None and v > self.max):
+                    raise ValueError(f"`{name}` ({v:g}) lies outside `min`..`max`")
         elif self.worst is not None or self.best is not None:
             raise ValueError("`worst`/`best` are only for numeric questions")
+        elif self.min is not None or self.max is not None:
+            raise ValueError("`min`/`max` are only for numeric questions")
         if self.roles is not None and not self.roles:
             raise ValueError("`roles` must list at least one role (omit it to ask everyone)")
         return self
@@ -118,6 +137,20 @@ class Question(_Model):
     @property
     def scored(self) -> bool:
         return self.type != "text"
+
+    @property
+    def percent(self) -> bool:
+        """A percentage question: importers read ``35``, ``35%`` and Excel's 0.35."""
+        return (self.unit or "").strip().casefold() in ("percent", "%")
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The plausible range of a numeric answer (a percentage is 0-100 unless set)."""
+        lo, hi = self.min, self.max
+        if self.percent:
+            lo = 0.0 if lo is None else lo
+            hi = 100.0 if hi is None else hi
+        return lo, hi
 
 
 class Dimension(_Model):

@@ -18,8 +18,9 @@ SOURCE_CHOICES = ("auto", "template", "wide", "google-forms", "microsoft-forms",
               help="Where to write the survey workbook (.xlsx).")
 @click.option("--rows", type=click.IntRange(1, 5000), default=200, show_default=True,
               help="Answer rows prepared with dropdowns.")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists (it may be a filled-in workbook).")
 @click.pass_context
-def template(ctx: click.Context, output: Path, rows: int) -> None:
+def template(ctx: click.Context, output: Path, rows: int, force: bool) -> None:
     """Write the Excel survey workbook to send to stakeholders.
 
     One row per respondent; dropdowns for roles and answers; instructions and
@@ -28,7 +29,7 @@ def template(ctx: click.Context, output: Path, rows: int) -> None:
     from ..template import write_survey_workbook
 
     ws = workspace_from(ctx)
-    path = write_survey_workbook(ws.questionnaire, output, client=ws.engagement.client, rows=rows)
+    path = write_survey_workbook(ws.questionnaire, output, client=ws.engagement.client, rows=rows, force=force)
     click.echo(f"Wrote {path} ({len(ws.questionnaire.questions)} questions, {rows} answer rows)")
 
 

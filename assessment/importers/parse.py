@@ -137,7 +137,7 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     # whose codes happen to look like scale values (a 0-10 scale coded 1-11).
     roles = respondents["role_raw"].dropna()
     codes_export = source == "qualtrics" and len(roles) > 0 and bool(roles.str.fullmatch(r"\d+").all())
-    answers = _answers(kept, source_rows, plan, questionnaire, mapping, source, problems, codes_export)
+    answers = _answers(kept, source_rows, plan, questionnaire, mapping, source, problems, codes_export, warnings)
     warnings += _unasked_answers(respondents, answers, questionnaire)
     missing = [qid for qid in questionnaire.questions if qid not in plan.questions]
     if missing:
@@ -324,7 +324,7 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
 
 def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, questionnaire: Questionnaire,
              mapping: Mapping | None, source: str, problems: list[tuple[int, int, CellProblem]],
-             codes_export: bool = False) -> pd.DataFrame:
+             codes_export: bool = False, notes: list[str] | None = None) -> pd.DataFrame:
     n, qids = len(kept), list(plan.questions)
     raw = np.empty((n, len(qids)), dtype=object)
     value = np.empty((n, len(qids)), dtype="float64")
@@ -344,7 +344,10 @@ def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, q
         cells = columns[qid]
         question = questionnaire.questions[qid]
         reader = reader_for(questionnaire, question, mapping, source)
-        reader.prepare(sorted(distinct_by_scale.get(question.scale or "", set())))
+        reader.prepare(sorted(distinct_by_scale.get(question.scale, set())) if question.scale else sorted(set(cells)))
+        note = reader.note() if hasattr(reader, "note") else None
+        if note and notes is not None:
+            notes.append(note)
         if codes_export and hasattr(reader, "force_positions"):
             reader.force_positions()
         r, v, s, bad = parse_column(reader, cells)

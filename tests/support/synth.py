@@ -153,7 +153,7 @@ def _quotas(weights: Mapping[str, float], n: int) -> dict[str, int]:
 def _numeric_value(q: Question, x: float) -> float:
     lo, hi = sorted((float(q.worst), float(q.best)))
     value = float(q.worst) + float(np.clip(x, 0, 1)) * (float(q.best) - float(q.worst))
-    step = 5.0 if (q.unit or "").strip() == "%" else 1.0
+    step = 5.0 if q.percent else 1.0
     value = round(value / step) * step
     return float(min(max(value, lo), hi))
 
