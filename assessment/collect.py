@@ -40,7 +40,7 @@ from .store import Store, _now, open_store
 if TYPE_CHECKING:
     from .engagement import Workspace
 
-IMPORTED, REFUSED, UNCHANGED, DRY_RUN = "imported", "refused", "unchanged", "dry-run"
+IMPORTED, REFUSED, UNCHANGED, DRY_RUN, SKIPPED = "imported", "refused", "unchanged", "dry-run", "skipped"
 POLICY = ("each file is imported in its own transaction: a file with unreadable answers or conflicts "
           "is refused before anything of it is written; files already imported stay as they are")
 
@@ -68,6 +68,7 @@ class FileReport:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     message: str | None = None
     import_id: int | None = None
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)   # question id -> column it came from
 
     @property
     def name(self) -> str:
@@ -86,6 +87,8 @@ class FileReport:
         if self.status in (IMPORTED, DRY_RUN):
             verb = "would import" if self.status == DRY_RUN else "imported"
             return f"{self.path}{src}: {verb}: {counts}"
+        if self.status == REFUSED:
+            return f"{self.path}{src}: refused, nothing of it stored"
         return f"{self.path}{src}: {self.status}: {self.message or counts}"
 
 
@@ -114,11 +117,29 @@ class ImportReport:
         return {"round": self.round, "dry_run": self.dry_run, "policy": self.policy, "ok": self.ok,
                 "files": [asdict(f) for f in self.files]}
 
-    def summary_lines(self, max_problems: int = 50) -> list[str]:
-        """Human-readable lines: one per file, then its problems, skips and flags."""
+    def batch_lines(self) -> list[str]:
+        """For several files: which were stored, unchanged, skipped and refused."""
+        if len(self.files) < 2:
+            return []
+        lines = []
+        for status, label in ((IMPORTED, "stored"), (DRY_RUN, "would store"), (UNCHANGED, "unchanged"),
+                              (SKIPPED, "skipped"), (REFUSED, "refused")):
+            names = [f.path for f in self.files if f.status == status]
+            if names:
+                lines.append(f"{label} ({len(names)}): {', '.join(names)}")
+        return lines
+
+    def summary_lines(self, max_problems: int = 50, columns: bool = False) -> list[str]:
+        """Human-readable lines: one per file, then its problems, skips and flags
+        (and, with ``columns``, the column each question was read from)."""
         lines = []
         for f in self.files:
             lines.append(f.summary_line())
+            if columns and f.columns:
+                lines.append("  columns read:")
+                for qid, where in f.columns.items():
+                    lines.append(f"    {qid:<12} <- column {where['column']} {where['header']!r} "
+                                 f"({where['matched_by']})")
             shown = f.problems[:max_problems]
             for p in shown:
                 lines.append(f"  row {p['row']}, column {p['column']!r}: {p['value']!r}: {p['why']}")
@@ -439,6 +460,7 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
     path = Path(parsed.path)
     stem = path.stem
     report.source, report.sha256 = parsed.source, parsed.sha256
+    report.columns = dict(getattr(parsed, "columns", None) or {})
     report.unmapped = list(parsed.unmapped_columns or [])
     report.warnings = list(parsed.warnings or [])
     prep = _prepare(parsed, q, skip_invalid)
@@ -554,7 +576,8 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
             return
 
         counts = {"added": report.added, "replaced": report.replaced, "duplicate": report.duplicate,
-                  "invalid_cells_blanked": report.invalid_cells_blanked}
+                  "invalid_cells_blanked": report.invalid_cells_blanked, "columns": report.columns,
+                  "warnings": report.warnings}
         cur = conn.execute(
             "INSERT INTO imports(round, file_name, file_path, sha256, source, imported_at, counts, problems,"
             " unmapped, skipped, quality, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -623,19 +646,25 @@ def import_responses(workspace: Workspace | str | Path, paths: Sequence[str | Pa
                      source: str = "auto", mapping: Any = None, dry_run: bool = False,
                      skip_invalid: bool = False, replace: bool = False, round: str | None = None,
                      progress: Callable[[int, int, Path], None] | None = None,
-                     questionnaire: Questionnaire | None = None, raise_on_refused: bool = True) -> ImportReport:
+                     questionnaire: Questionnaire | None = None, raise_on_refused: bool = True,
+                     debug: bool = False) -> ImportReport:
     """Import response files into the store of ``workspace`` (or a store path plus ``questionnaire``).
 
     Returns an :class:`ImportReport`. If a file was refused and ``raise_on_refused``
     is true, raises :class:`ImportFailed` (with ``.report``) after every file was
     tried; files imported before or after a refused one stay imported. ``mapping``
-    is a mapping object or a path to a mapping YAML file.
+    is a mapping object or a path to a mapping YAML file. A file that breaks the
+    reader in a way it did not foresee is refused like any other (``debug`` re-raises).
     """
     from .importers import load_mapping, read_responses
 
     if isinstance(paths, str | Path):
         paths = [paths]
     paths = [Path(p) for p in paths]
+    folders = [p for p in paths if p.is_dir()]
+    if folders:
+        raise ImportFailed("is a folder; name the files in it (for example "
+                           f"{folders[0] / '*.xlsx'}); nothing was imported", file=folders[0])
     if isinstance(workspace, str | Path):
         store_path = Path(workspace)
         if questionnaire is None:
@@ -654,12 +683,26 @@ def import_responses(workspace: Workspace | str | Path, paths: Sequence[str | Pa
             if progress:
                 progress(index, len(paths), path)
             file_report = FileReport(path=str(path))
+            if path.name.startswith("~$"):
+                # Excel's lock file for an open workbook (a glob picks it up): not a response file.
+                file_report.status = SKIPPED
+                file_report.message = "Excel lock file (the workbook is open in Excel), not a response file"
+                report.files.append(file_report)
+                continue
             try:
                 parsed = read_responses(path, questionnaire, source=source, mapping=mapping)
             except AssessmentError as exc:
-                file_report.message = exc.message
+                file_report.message = exc.message if exc.file in (None, str(path)) else exc.one_line()
                 file_report.problems = [{"row": p.line, "column": p.column, "value": "", "why": p.message}
                                         for p in exc.problems]
+                report.files.append(file_report)
+                continue
+            except (Exception, RecursionError, MemoryError) as exc:
+                if debug:
+                    raise
+                text = str(exc).splitlines()[0][:200] if str(exc) else ""
+                file_report.message = (f"could not be read ({type(exc).__name__}{': ' + text if text else ''}); "
+                                       "nothing of it was stored (run with --debug for details)")
                 report.files.append(file_report)
                 continue
             report.files.append(import_parsed(store, parsed, questionnaire, round=rnd, skip_invalid=skip_invalid,

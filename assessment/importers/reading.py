@@ -21,6 +21,12 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEMPLATE_SHEET = "Responses"
 _DELIMITERS = (",", ";", "\t")
 _SNIFF_CHARS = 64 * 1024
+#: Limits that keep a hostile file from exhausting memory or time (see SECURITY.md).
+MAX_FILE_BYTES = 200 * 1024 * 1024           # a response file larger than this is refused
+MAX_UNZIPPED_BYTES = 400 * 1024 * 1024       # an xlsx whose parts unpack to more is refused (zip bomb)
+MAX_ZIP_PARTS = 10_000
+MAX_CELL_CHARS = 32 * 1024 * 1024            # csv field limit (a 5 MB comment is fine)
+MAX_CELLS = 10_000_000                       # rows x columns of the grid (10,000 respondents x 1,000 columns)
 
 
 @dataclass
@@ -50,6 +56,8 @@ def read_grid(path: str | Path) -> Grid:
         raise ImportFailed("is a directory, not a response file", file=path) from None
     except OSError as exc:
         raise ImportFailed(f"cannot read file: {exc.strerror}", file=path) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFailed(f"file is larger than {MAX_FILE_BYTES // 2**20} MB; split it", file=path)
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise ImportFailed("file is empty", file=path)
@@ -67,21 +75,86 @@ def read_grid(path: str | Path) -> Grid:
 # -- spreadsheets ------------------------------------------------------------------
 
 
+def check_zip_container(path: Path, data: bytes) -> None:
+    """Refuse an xlsx (a zip of XML parts) that is damaged, a zip bomb, or has a DTD.
+
+    A DTD (``<!DOCTYPE``) has no place in an Office file; it is how entity-expansion
+    ("billion laughs") and external-entity attacks start, so any part declaring one is
+    refused before a parser sees it. Parts are inflated in a stream and counted, so a
+    lying size header cannot get past :data:`MAX_UNZIPPED_BYTES`.
+    """
+    import zipfile
+
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        infos = book.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ImportFailed(f"not a readable spreadsheet (damaged zip: {exc})".splitlines()[0], file=path) from None
+    if len(infos) > MAX_ZIP_PARTS:
+        raise ImportFailed(f"not a plausible spreadsheet ({len(infos)} parts in the zip)", file=path)
+    if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
+        raise ImportFailed(f"spreadsheet unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; refused "
+                           "(split the export or save it as CSV)", file=path)
+    total = 0
+    try:
+        for info in infos:
+            if info.is_dir():
+                continue
+            xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
+            head = b""
+            with book.open(info) as part:
+                while True:
+                    chunk = part.read(1 << 20)
+                    if not chunk:
+                        break
+                    total += len(chunk)
+                    if total > MAX_UNZIPPED_BYTES:
+                        raise ImportFailed(f"spreadsheet unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; "
+                                           "refused (split the export or save it as CSV)", file=path)
+                    if xml and len(head) < 65536:
+                        head += chunk[:65536]
+                        _refuse_dtd(path, info.filename, head)
+    except ImportFailed:
+        raise
+    except Exception as exc:  # CRC errors, truncated members, unsupported compression
+        raise ImportFailed(f"not a readable spreadsheet (damaged part: {exc})".splitlines()[0], file=path) from None
+
+
+def _refuse_dtd(path: Path, part: str, head: bytes) -> None:
+    text = head
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="ignore").encode("utf-8", errors="ignore")
+    upper = text.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+        raise ImportFailed(f"refused: the spreadsheet part {part} declares a DTD (<!DOCTYPE>), which no "
+                           "genuine Excel file has (entity expansion or external entities)", file=path)
+
+
 def _read_spreadsheet(path: Path, data: bytes, digest: str) -> Grid:
     from python_calamine import CalamineWorkbook
 
+    if data[:4] == b"PK\x03\x04":
+        check_zip_container(path, data)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for every kind of damage
         raise ImportFailed(f"not a readable spreadsheet ({type(exc).__name__}: {exc})".splitlines()[0],
                            file=path) from None
-    names = list(book.sheet_names)
+    except BaseException as exc:  # a panic in the Rust reader (pyo3 PanicException)
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise ImportFailed(f"not a readable spreadsheet ({type(exc).__name__})", file=path) from None
+    try:
+        names = list(book.sheet_names)
+        visible = [m.name for m in book.sheets_metadata if str(m.visible).rsplit(".", 1)[-1] == "Visible"]
+    except Exception as exc:
+        raise ImportFailed(f"not a readable spreadsheet ({type(exc).__name__})", file=path) from None
     if not names:
         raise ImportFailed("workbook has no sheets", file=path)
-    visible = [m.name for m in book.sheets_metadata if str(m.visible).rsplit(".", 1)[-1] == "Visible"]
+    name = TEMPLATE_SHEET if TEMPLATE_SHEET in names else names[0]
     try:
         if TEMPLATE_SHEET in names:
-            name, sheet = TEMPLATE_SHEET, book.get_sheet_by_name(TEMPLATE_SHEET)
+            sheet = book.get_sheet_by_name(TEMPLATE_SHEET)
         else:
             # The first visible sheet that has data: tools write one sheet, users sometimes add one.
             name, sheet = names[0], None
@@ -90,9 +163,18 @@ def _read_spreadsheet(path: Path, data: bytes, digest: str) -> Grid:
                 name = candidate
                 if sheet.height:
                     break
+        if sheet.height * sheet.width > MAX_CELLS:
+            raise ImportFailed(f"sheet {name!r} spans {sheet.height:,} rows x {sheet.width:,} columns, more than "
+                               f"{MAX_CELLS:,} cells; refused", file=path)
         raw = sheet.to_python(skip_empty_area=False)
+    except ImportFailed:
+        raise
     except Exception as exc:
         raise ImportFailed(f"cannot read sheet {name!r}: {exc}".splitlines()[0], file=path) from None
+    except BaseException as exc:  # calamine panics surface as BaseException subclasses
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise ImportFailed(f"cannot read sheet {name!r}: {type(exc).__name__}".splitlines()[0], file=path) from None
     rows = [[_cell_text(c) for c in row] for row in raw]
     return Grid(_rectangular(rows), digest, sheet=name, sheet_names=names)
 
@@ -180,6 +262,10 @@ def _read_text(path: Path, data: bytes, digest: str) -> Grid:
     if "\x00" in text:
         raise ImportFailed("binary file, not text or a spreadsheet", file=path)
     delim = sniff_delimiter(text)
+    if text.count(delim) > 2 * MAX_CELLS:  # cheap bound before building millions of cells
+        raise ImportFailed(f"more than {2 * MAX_CELLS:,} separators; refused as implausibly large", file=path)
+    if csv.field_size_limit() < MAX_CELL_CHARS:
+        csv.field_size_limit(MAX_CELL_CHARS)
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False))
     except csv.Error as exc:
@@ -187,6 +273,10 @@ def _read_text(path: Path, data: bytes, digest: str) -> Grid:
     # Leading blank records carry no information; trailing ones are Excel noise.
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
+    width = max((len(r) for r in rows), default=0)
+    if width * len(rows) > MAX_CELLS:
+        raise ImportFailed(f"{len(rows):,} rows x {width:,} columns is more than {MAX_CELLS:,} cells; refused",
+                           file=path)
     return Grid(_rectangular(rows), digest, encoding=encoding, delimiter=delim)
 
 
