@@ -57,6 +57,8 @@ def _safe_name(name: str) -> str:
 
 
 PROVENANCE_COLUMNS = ["source_file", "source_row", "submitted", "flags", "round"]
+#: The columns of the tidy answer export, in order.
+EXPORT_FIELDS = ["respondent_id", "role", "unit", "question_id", "raw", "value", "state", "source_file", "source_row"]
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -277,6 +279,19 @@ class Store:
                 found[rid] = row[0]
         return found
 
+    def answer_rows(self, round: str | None = None, question_order: list[str] | None = None) -> list[dict[str, Any]]:
+        """One dict per stored answer, with its respondent and where it came from (see
+        :data:`EXPORT_FIELDS`): what ``assess responses export`` writes, so any value can be
+        checked against the cell it was read from."""
+        rnd = self.resolve_round(round)
+        order = {qid: i for i, qid in enumerate(question_order or [])}
+        rows = self.conn.execute(
+            "SELECT r.pk, r.respondent_id, r.role, r.unit, a.question_id, a.raw, a.value, a.state, r.source_file,"
+            " r.source_row FROM answers a JOIN respondents r ON a.respondent = r.pk WHERE r.round = ?",
+            (rnd,)).fetchall()
+        rows.sort(key=lambda t: (t[0], order.get(t[4], len(order)), t[4]))
+        return [dict(zip(EXPORT_FIELDS, t[1:], strict=True)) for t in rows]
+
     # -- changing -------------------------------------------------------------------
 
     def remove_respondents(self, ids: Iterable[str], round: str | None = None) -> int:
@@ -417,3 +432,47 @@ def responses_summary(workspace: Workspace, round: str | None = None) -> dict[st
             "flagged": sum(1 for p in listed if p["flags"]),
             "list": listed, "imports": imports}
 
+
+def export_answers(workspace: Workspace, path: str | Path | None, *, format: str = "csv",
+                   round: str | None = None) -> tuple[str | None, int]:
+    """Write every stored answer of a round, one row each (:data:`EXPORT_FIELDS`).
+
+    ``path`` None returns the text instead of writing it. The file is written
+    atomically: a half-written export never appears under its name. Returns
+    (text or None, number of rows).
+    """
+    import csv
+    import io
+
+    from .fileio import dump_json, write_text_atomic
+
+    if format not in ("csv", "json"):
+        raise StoreError(f"unknown export format {format!r}; use csv or json", file=path)
+    if not workspace.store_path.exists():
+        rows: list[dict[str, Any]] = []
+        if round is not None and round != DEFAULT_ROUND:
+            raise StoreError(f"no round {round!r}; nothing was imported yet", file=workspace.store_path)
+    else:
+        with open_store(workspace.store_path, create=False) as store:
+            rows = store.answer_rows(round, list(workspace.questionnaire.questions))
+    if format == "json":
+        text = dump_json(rows) + "\n"
+    else:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(EXPORT_FIELDS)
+        for row in rows:
+            writer.writerow(["" if row[k] is None else _csv_number(row[k]) if k == "value" else row[k]
+                             for k in EXPORT_FIELDS])
+        text = buf.getvalue()
+    if path is None:
+        return text, len(rows)
+    target = Path(path)
+    if target.is_dir():
+        raise StoreError("is a folder; give a file name for the export", file=target)
+    write_text_atomic(target, text)
+    return None, len(rows)
+
+
+def _csv_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

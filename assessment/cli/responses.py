@@ -153,6 +153,29 @@ def remove(ctx: click.Context, ids: tuple[str, ...], round_: str | None) -> None
     click.echo(f"Removed {n} respondent(s).")
 
 
+@responses.command("export")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write to this file (default: print).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
+              help="csv or json (default: from the file's suffix, else csv).")
+@click.option("--round", "round_", default=None, help="Which round (default: the current round).")
+@click.pass_context
+def export(ctx: click.Context, output: Path | None, fmt: str | None, round_: str | None) -> None:
+    """Every stored answer, one row each: respondent id, role, unit, question id, raw
+    text as read, parsed value, state (answered/na/blank), source file and row.
+
+    For analysts and notebooks: any value can be checked against the cell it came from.
+    """
+    from ..store import export_answers
+
+    fmt = fmt or ("json" if output is not None and output.suffix.lower() == ".json" else "csv")
+    text, n = export_answers(workspace_from(ctx), output, format=fmt, round=round_ or ctx.obj.get("round"))
+    if text is not None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"Wrote {output} ({n} answer rows)", err=True)
+
+
 @cli.group("round")
 def round_group() -> None:
     """Assessment rounds: a baseline, then a day-90 re-assessment to show progress."""

@@ -161,7 +161,7 @@ class IdMatcher:
 
 # How a column was matched, best first: the exact question text beats an id token,
 # which beats a grid form of the text (``Title [Statement]``), which beats a truncated text.
-EXACT, ID, GRID, TRUNCATED = "exact text", "id", "text", "truncated text"
+EXACT, ID, GRID, TRUNCATED = "exact text", "id", "grid or partial text", "truncated text"
 _RANK = {EXACT: 0, ID: 1, GRID: 2, TRUNCATED: 3}
 
 
