@@ -134,6 +134,8 @@ class ImportReport:
         (and, with ``columns``, the column each question was read from)."""
         lines = []
         for f in self.files:
+            if f.status == REFUSED and not (f.problems or f.conflicts or f.unmapped or f.skipped):
+                continue  # nothing to list: the one-line refusal says it all
             lines.append(f.summary_line())
             if columns and f.columns:
                 lines.append("  columns read:")

@@ -309,8 +309,8 @@ def plan_columns(columns: list[Column], questionnaire: Questionnaire, source: st
             winner, losers = hits[0], []
         else:
             both = exact if exact else hits
-            named = " and ".join(f"{c.letter} {c.header!r} ({k})" for c, k in both)
-            ambiguous.append(f"question {qid} could be column {named}")
+            named = " or ".join(f"column {c.letter} {c.header!r} ({k})" for c, k in both)
+            ambiguous.append(f"question {qid} could be {named}")
             continue
         col, kind = winner
         by_question[qid] = col
