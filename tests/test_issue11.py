@@ -212,7 +212,7 @@ def test_xlsx_milliseconds_are_kept_and_compared_at_the_csv_precision(tmp_path, 
 def lime_rows(ids: list[str]) -> list[list]:
     header = ["id", "submitdate", "lastpage", "startlanguage", "seed", "What is your role?",
               *[f"{TEXTS[q]}" for q in SCALE_IDS]]
-    return [header] + [[rid, "2025-01-15 09:0%d:00" % i, "3", "en", "123", "Executive",
+    return [header] + [[rid, f"2025-01-15 09:0{i}:00", "3", "en", "123", "Executive",
                         *[AGREE[(i + j) % 5] for j in range(5)]] for i, rid in enumerate(ids)]
 
 
