@@ -448,13 +448,14 @@ def export_answers(workspace: Workspace, path: str | Path | None, *, format: str
 
     if format not in ("csv", "json"):
         raise StoreError(f"unknown export format {format!r}; use csv or json", file=path)
+    order = list(workspace.questionnaire.questions)  # also validates engagement.yaml before anything is read
     if not workspace.store_path.exists():
         rows: list[dict[str, Any]] = []
         if round is not None and round != DEFAULT_ROUND:
             raise StoreError(f"no round {round!r}; nothing was imported yet", file=workspace.store_path)
     else:
         with open_store(workspace.store_path, create=False) as store:
-            rows = store.answer_rows(round, list(workspace.questionnaire.questions))
+            rows = store.answer_rows(round, order)
     if format == "json":
         text = dump_json(rows) + "\n"
     else:

@@ -83,7 +83,8 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     """The work of :func:`read_responses` once the file is a grid of text."""
     top = next(i for i, r in enumerate(grid.rows) if any(c.strip() for c in r))
     if top:
-        grid = Grid(grid.rows[top:], grid.sha256, grid.sheet, grid.sheet_names, grid.encoding, grid.delimiter)
+        grid = Grid(grid.rows[top:], grid.sha256, grid.sheet, grid.sheet_names, grid.encoding, grid.delimiter,
+                    grid.formulas)
     detected = detect_source(grid)
     if source == "auto":
         source = detected
@@ -99,6 +100,9 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
             raise ImportFailed(exc.message, file=path) from None
         raise
     warnings = list(plan.warnings)
+    if grid.formulas:
+        warnings.append(f"{grid.formulas} formula cell(s) in the workbook: their last computed values were read "
+                        "(a formula never calculated in Excel reads as blank)")
     if not plan.questions:
         sample = ", ".join(repr(c.header) for c in columns[:4])
         raise ImportFailed(f"no column matches a question of questionnaire {questionnaire.id} (read as {source}; "

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class Grid:
     sheet_names: list[str] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    formulas: int = 0            # formula cells in the workbook (their cached values are read)
 
     @property
     def width(self) -> int:
@@ -75,13 +77,14 @@ def read_grid(path: str | Path) -> Grid:
 # -- spreadsheets ------------------------------------------------------------------
 
 
-def check_zip_container(path: Path, data: bytes) -> None:
+def check_zip_container(path: Path, data: bytes) -> int:
     """Refuse an xlsx (a zip of XML parts) that is damaged, a zip bomb, or has a DTD.
 
     A DTD (``<!DOCTYPE``) has no place in an Office file; it is how entity-expansion
     ("billion laughs") and external-entity attacks start, so any part declaring one is
     refused before a parser sees it. Parts are inflated in a stream and counted, so a
-    lying size header cannot get past :data:`MAX_UNZIPPED_BYTES`.
+    lying size header cannot get past :data:`MAX_UNZIPPED_BYTES`. Returns the number of
+    formula cells in the worksheets (their last computed values are what is read).
     """
     import zipfile
 
@@ -95,13 +98,15 @@ def check_zip_container(path: Path, data: bytes) -> None:
     if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
         raise ImportFailed(f"spreadsheet unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; refused "
                            "(split the export or save it as CSV)", file=path)
-    total = 0
+    total = formulas = 0
     try:
         for info in infos:
             if info.is_dir():
                 continue
-            xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
-            head = b""
+            tail = b""
+            xml = not info.filename.lower().endswith(_BINARY_PARTS)
+            sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            max_row = max_col = cells = 0
             with book.open(info) as part:
                 while True:
                     chunk = part.read(1 << 20)
@@ -111,30 +116,59 @@ def check_zip_container(path: Path, data: bytes) -> None:
                     if total > MAX_UNZIPPED_BYTES:
                         raise ImportFailed(f"spreadsheet unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; "
                                            "refused (split the export or save it as CSV)", file=path)
-                    if xml and len(head) < 65536:
-                        head += chunk[:65536]
-                        _refuse_dtd(path, info.filename, head)
+                    # XML is case-sensitive and text content escapes '<', so these only occur as markup;
+                    # the whole part is searched (a DTD may hide after a long comment).
+                    window = tail + chunk
+                    if xml and (b"<!DOCTYPE" in window or b"<!ENTITY" in window or _utf16_dtd(window)):
+                        _refuse_dtd(path, info.filename)
+                    if sheet:
+                        # The reader allocates the whole rectangle up to the farthest cell: one cell at
+                        # XFD1048576 would ask for 17 billion. Bound it before the reader sees it.
+                        cells += chunk.count(b"<c ") + chunk.count(b"<c>")
+                        for col, row in _CELL_REF.findall(window):
+                            max_col = max(max_col, _col_number(col))
+                            max_row = max(max_row, int(row))
+                        if max_row * max_col > MAX_CELLS or cells > MAX_CELLS:
+                            raise ImportFailed(f"sheet {info.filename} reaches row {max_row:,} and column "
+                                               f"{column_letter(max_col - 1) if max_col else '?'} ({cells:,} cells "
+                                               f"written), more than {MAX_CELLS:,} cells; refused", file=path)
+                        formulas += chunk.count(b"<f>") + chunk.count(b"<f ")
+                    tail = chunk[-32:]
     except ImportFailed:
         raise
     except Exception as exc:  # CRC errors, truncated members, unsupported compression
         raise ImportFailed(f"not a readable spreadsheet (damaged part: {exc})".splitlines()[0], file=path) from None
+    return formulas
 
 
-def _refuse_dtd(path: Path, part: str, head: bytes) -> None:
-    text = head
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = head.decode("utf-16", errors="ignore").encode("utf-8", errors="ignore")
-    upper = text.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-        raise ImportFailed(f"refused: the spreadsheet part {part} declares a DTD (<!DOCTYPE>), which no "
-                           "genuine Excel file has (entity expansion or external entities)", file=path)
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+_BINARY_PARTS = (".png", ".jpg", ".jpeg", ".gif", ".emf", ".wmf", ".bin", ".tif", ".tiff", ".bmp")
+_DTD_UTF16 = ("<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"),
+              "<!ENTITY".encode("utf-16-le"), "<!ENTITY".encode("utf-16-be"))
+
+
+def _utf16_dtd(window: bytes) -> bool:
+    return b"\x00" in window[:64] and any(m in window for m in _DTD_UTF16)
+
+
+def _refuse_dtd(path: Path, part: str) -> None:
+    raise ImportFailed(f"refused: the spreadsheet part {part} declares a DTD (<!DOCTYPE>), which no "
+                       "genuine Excel file has (entity expansion or external entities)", file=path)
 
 
 def _read_spreadsheet(path: Path, data: bytes, digest: str) -> Grid:
     from python_calamine import CalamineWorkbook
 
-    if data[:4] == b"PK\x03\x04":
-        check_zip_container(path, data)
+    formulas = check_zip_container(path, data) if data[:4] == b"PK\x03\x04" else 0
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for every kind of damage
@@ -176,7 +210,7 @@ def _read_spreadsheet(path: Path, data: bytes, digest: str) -> Grid:
             raise
         raise ImportFailed(f"cannot read sheet {name!r}: {type(exc).__name__}".splitlines()[0], file=path) from None
     rows = [[_cell_text(c) for c in row] for row in raw]
-    return Grid(_rectangular(rows), digest, sheet=name, sheet_names=names)
+    return Grid(_rectangular(rows), digest, sheet=name, sheet_names=names, formulas=formulas)
 
 
 def _cell_text(value: object) -> str:
