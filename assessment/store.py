@@ -141,8 +141,17 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception (KeyboardInterrupt too) rolls back."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception (KeyboardInterrupt too) rolls back.
+
+        A second writer waits (up to the connection's 30 s busy timeout) for the first to
+        finish, so two imports at once land one after the other; past the timeout it is
+        refused with a clear message and has changed nothing.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"the response store is busy ({exc}: another assess command is writing to it); "
+                             "nothing was changed, try again when it has finished", file=self.path) from None
         try:
             yield self.conn
         except BaseException:
@@ -342,6 +351,11 @@ def _migrate(conn: sqlite3.Connection, path: Path | None, upto: int = SCHEMA_VER
     if version >= upto:
         return
     conn.execute("BEGIN IMMEDIATE")
+    # Another process may have created or upgraded the store while we waited for the lock.
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version >= upto:
+        conn.execute("COMMIT")
+        return
     try:
         for number in range(version, upto):
             for statement in MIGRATIONS[number].split(";"):
@@ -373,6 +387,12 @@ def open_store(path: str | Path | None, *, create: bool = True, _upto: int = SCH
         # and checking every answer row on insert costs more than the import itself.
         conn.execute("PRAGMA cache_size = -65536")
         _migrate(conn, target, _upto)
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreError("the response store is busy (another assess command is writing to it); try again "
+                             "when it has finished", file=target) from None
+        raise StoreError(f"not a readable response store ({exc})", file=target) from None
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StoreError(f"not a readable response store ({exc})", file=target) from None
