@@ -12,12 +12,14 @@ by the mapping, or *unmapped* -- never silently dropped.
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import re
 from dataclasses import dataclass, field
 
 from ..errors import ImportFailed
-from ..questionnaire import Questionnaire, normalise_text
+from ..questionnaire import Questionnaire
+from ..questionnaire import normalise_text as _normalise_text
 from .mapping import Mapping
 from .reading import column_letter
 
@@ -43,6 +45,13 @@ class Column:
     title: str = ""             # grid title (SurveyMonkey row 1 carried over a grid)
     keys: set[str] = field(default_factory=set)   # normalised texts the mapping may use
     repeat: int = 0             # 0 for the first column with this header, 1 for the next ('Header.1')...
+
+
+@functools.lru_cache(maxsize=65536)
+def normalise_text(text: str) -> str:
+    """:func:`assessment.questionnaire.normalise_text`, memoised: a header is normalised
+    several times (profile, id and text matching), and files can have 100,000 columns."""
+    return _normalise_text(text)
 
 
 def _clean(text: str) -> str:
@@ -77,7 +86,7 @@ def build_columns(rows: list[list[str]], n_header: int, source: str) -> list[Col
         else:
             header = next((h for h in raw if h), "")
         column = Column(j, letter, header or f"(column {letter})", [h.casefold() for h in raw], raw, title)
-        column.keys = {normalise_text(h) for h in raw + original if h} | {normalise_text(header)}
+        column.keys = {normalise_text(h) for h in {*raw, *original, header} if h}
         if title:
             column.keys |= {normalise_text(f"{title} - {header}"), normalise_text(f"{title} [{header}]")}
         columns.append(column)
@@ -95,6 +104,11 @@ def build_columns(rows: list[list[str]], n_header: int, source: str) -> list[Col
 
 def text_candidates(text: str, *, loose_dash: bool = False) -> list[str]:
     """Normalised texts a header may stand for, most specific first."""
+    return list(_text_candidates(text, loose_dash))
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_candidates(text: str, loose_dash: bool) -> tuple[str, ...]:
     out = [text]
     base = _PANDAS_DUP.sub("", text)
     if base != text:
@@ -114,7 +128,7 @@ def text_candidates(text: str, *, loose_dash: bool = False) -> list[str]:
         n = normalise_text(t)
         if n and n not in seen:
             seen.append(n)
-    return seen
+    return tuple(seen)
 
 
 def _id_alternation(ids: list[str]) -> str:
@@ -168,8 +182,9 @@ _RANK = {EXACT: 0, ID: 1, GRID: 2, TRUNCATED: 3}
 def closest_headers(name: str, columns: list[Column], n: int = 3) -> list[str]:
     """Headers that look most like ``name`` (for 'not in this file' messages).
 
-    Cheap on very wide files: distinct headers only, each cut to 200 characters,
-    and difflib's quick ratios reject most candidates before the full comparison.
+    Cheap on very wide files: distinct headers only, cut to 200 characters; beyond a
+    few hundred, only those sharing a word with ``name`` (else of similar length) go to
+    difflib's full comparison.
     """
     target = normalise_text(name)[:200]
     if not target:
@@ -179,9 +194,13 @@ def closest_headers(name: str, columns: list[Column], n: int = 3) -> list[str]:
         key = normalise_text(col.header)[:200]
         if key and key not in by_norm:
             by_norm[key] = col.header
-    if len(by_norm) > 20000:  # keep it fast: compare with headers of similar length only
-        by_norm = {k: v for k, v in by_norm.items() if abs(len(k) - len(target)) <= max(8, len(target) // 2)}
-    hits = difflib.get_close_matches(target, list(by_norm), n=n, cutoff=0.5)
+    pool = list(by_norm)
+    if len(pool) > 300:
+        words = set(re.findall(r"\w+", target))
+        scored = [(len(words & set(re.findall(r"\w+", k))), k) for k in pool]
+        sharing = [k for score, k in sorted(scored, key=lambda t: -t[0])[:300] if score]
+        pool = sharing or [k for k in pool if abs(len(k) - len(target)) <= 3][:300]
+    hits = difflib.get_close_matches(target, pool, n=n, cutoff=0.5)
     return [by_norm[h] for h in hits]
 
 
