@@ -361,8 +361,9 @@ def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bo
         if kind == "key":
             by_key.setdefault(ident, []).append(i)
     clash: set[int] = set()
+    hashes = resp["content_hash"].tolist()
     for ident, idx in by_key.items():
-        if len({resp["content_hash"].iat[i] for i in idx}) > 1:
+        if len(idx) > 1 and len({hashes[i] for i in idx}) > 1:
             clash.update(idx)
             rows = [int(resp["source_row"].iat[i]) for i in idx]
             key = ident.split(":", 2)[-1]
@@ -422,8 +423,8 @@ def _enough_scale_answers(resp: pd.DataFrame, answers: pd.DataFrame, q: Question
     to mean anything (a 1-question survey has identical answers everywhere)."""
     scale = [qid for qid, qq in q.questions.items() if qq.type == "scale"]
     a = answers[(answers["state"] == ANSWERED) & answers["value"].notna() & answers["question_id"].isin(scale)]
-    counts = a.groupby("source_row").size() if len(a) else pd.Series(dtype="int64")
-    return {int(r): int(counts.get(r, 0)) >= quality.MIN_IDENTICAL_ITEMS for r in resp["source_row"]}
+    counts = a.groupby("source_row").size().to_dict() if len(a) else {}
+    return {int(r): counts.get(r, 0) >= quality.MIN_IDENTICAL_ITEMS for r in resp["source_row"].tolist()}
 
 
 def _add_quality_flags(prep: _Prepared, q: Questionnaire) -> None:

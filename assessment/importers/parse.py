@@ -159,24 +159,17 @@ def spec_submitted(source: str, columns: list[Column]) -> int | None:
     return col.index if col is not None else None
 
 
-def _canonical(cell: str) -> str:
-    text = " ".join(cell.split())
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return repr(number) if math.isfinite(number) else text
-
-
 def _row_keys(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column],
               submitted: int | None) -> dict[int, str]:
-    """Every cell of each kept row but the submission time, canonical (numbers as numbers,
-    whitespace collapsed), joined: the identity of a respondent when the file has no id."""
-    header_of = [normalise_text(c.header) for c in columns]
+    """Every non-empty cell of each kept row but the submission time, by header (so column
+    order does not matter), joined: the identity of a respondent when the file has no id."""
+    order = sorted((j for j in range(len(columns)) if j != submitted),
+                   key=lambda j: (normalise_text(columns[j].header), j))
+    names = [normalise_text(columns[j].header) for j in order]
     out: dict[int, str] = {}
     for row, cells in zip(source_rows.tolist(), kept, strict=True):
-        parts = [f"{header_of[j]}={_canonical(c)}" for j, c in enumerate(cells) if j != submitted and c.strip()]
-        out[int(row)] = "\x1f".join(sorted(parts))
+        out[int(row)] = "\x1f".join(f"{name}={v}" for name, j in zip(names, order, strict=True)
+                                    if (v := cells[j].strip()))
     return out
 
 

@@ -107,6 +107,7 @@ def check_zip_container(path: Path, data: bytes) -> int:
             xml = not info.filename.lower().endswith(_BINARY_PARTS)
             sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
             max_row = max_col = cells = 0
+            pending = b""
             with book.open(info) as part:
                 while True:
                     chunk = part.read(1 << 20)
@@ -123,16 +124,22 @@ def check_zip_container(path: Path, data: bytes) -> int:
                         _refuse_dtd(path, info.filename)
                     if sheet:
                         # The reader allocates the whole rectangle up to the farthest cell: one cell at
-                        # XFD1048576 would ask for 17 billion. Bound it before the reader sees it.
+                        # XFD1048576 would ask for 17 billion. Bound it before the reader sees it: the
+                        # last cell of each row is its farthest column, the last row its farthest row.
                         cells += chunk.count(b"<c ") + chunk.count(b"<c>")
-                        for col, row in _CELL_REF.findall(window):
-                            max_col = max(max_col, _col_number(col))
-                            max_row = max(max_row, int(row))
+                        formulas += chunk.count(b"<f>") + chunk.count(b"<f ")
+                        pending += chunk
+                        end = pending.rfind(b"</row>")
+                        if end >= 0:
+                            max_row, max_col = _extent(pending[: end + 6], max_row, max_col)
+                            pending = pending[end + 6:]
+                        elif len(pending) > MAX_ROW_BYTES:
+                            raise ImportFailed(f"sheet {info.filename} has a row larger than "
+                                               f"{MAX_ROW_BYTES // 2**20} MB; refused", file=path)
                         if max_row * max_col > MAX_CELLS or cells > MAX_CELLS:
                             raise ImportFailed(f"sheet {info.filename} reaches row {max_row:,} and column "
                                                f"{column_letter(max_col - 1) if max_col else '?'} ({cells:,} cells "
                                                f"written), more than {MAX_CELLS:,} cells; refused", file=path)
-                        formulas += chunk.count(b"<f>") + chunk.count(b"<f ")
                     tail = chunk[-32:]
     except ImportFailed:
         raise
@@ -142,6 +149,29 @@ def check_zip_container(path: Path, data: bytes) -> int:
 
 
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_REF = re.compile(rb'<row r="([0-9]{1,7})"')
+MAX_ROW_BYTES = 64 * 1024 * 1024
+
+
+def _extent(rows: bytes, max_row: int, max_col: int) -> tuple[int, int]:
+    """Farthest row and column in complete ``<row>...</row>`` elements: per row, its last cell."""
+    start = 0
+    while True:
+        end = rows.find(b"</row>", start)
+        if end < 0:
+            return max_row, max_col
+        cell = rows.rfind(b'<c r="', start, end)
+        if cell >= 0:
+            m = _CELL_REF.match(rows, cell)
+            if m:
+                max_col = max(max_col, _col_number(m.group(1)))
+                max_row = max(max_row, int(m.group(2)))
+        row = rows.rfind(b"<row r=", start, end)
+        if row >= 0:
+            m = _ROW_REF.match(rows, row)
+            if m:
+                max_row = max(max_row, int(m.group(1)))
+        start = end + 6
 
 
 def _col_number(letters: bytes) -> int:
