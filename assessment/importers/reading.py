@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +52,16 @@ def read_grid(path: str | Path) -> Grid:
     """Read a CSV/TSV/TXT or spreadsheet file into a :class:`Grid` of strings."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO, a device or a socket: reading could block forever or never end
+            raise ImportFailed("not a regular file", file=path)
+        if st.st_size > MAX_FILE_BYTES:
+            raise ImportFailed(f"file is larger than {MAX_FILE_BYTES // 2**20} MB; split it", file=path)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ImportFailed("file not found", file=path) from None
     except IsADirectoryError:

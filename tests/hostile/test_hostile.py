@@ -171,3 +171,25 @@ def test_corpus_script_runs(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (out / "zip-bomb.xlsx").stat().st_size < 5 * 2**20
     shutil.rmtree(out)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs FIFOs")
+def test_special_files_are_refused_not_read_forever(stocked, tmp_path):
+    import os
+
+    fifo = tmp_path / "answers.csv"
+    os.mkfifo(fifo)
+    before = store_state(stocked)
+    code, output = run(["-w", str(stocked.root), "import", str(fifo)], subprocess_=True)
+    assert_clean_failure(code, output, fifo)
+    assert "not a regular file" in output
+    good = tmp_path / "good.csv"
+    good.write_text("\n".join(",".join(r) for r in [HEADER, ROW]) + "\n", encoding="utf-8")
+    code, output = run(["-w", str(stocked.root), "import", "--mapping", str(fifo), str(good)], subprocess_=True)
+    assert_clean_failure(code, output, fifo)
+    assert store_state(stocked) == before
+    ws = tmp_path / "w"
+    ws.mkdir()
+    (ws / "engagement.yaml").write_text("client: A\nquestionnaire: /dev/zero\n", encoding="utf-8")
+    code, output = run(["-w", str(ws), "responses"], subprocess_=True)
+    assert code == 1 and "Traceback" not in output and "/dev/zero: not a regular file" in output
