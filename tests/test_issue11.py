@@ -334,6 +334,9 @@ def test_percent_fractions_are_read_as_fractions_and_said(tmp_path, trap):
     parsed = read_responses(write_csv(tmp_path / "p.csv", numeric_rows(["1", "2"], ["35", "1"])), trap)
     assert [answers_of(parsed, r)["PCT"] for r in (2, 3)] == [35, 1]
     assert not any("fractions" in w for w in parsed.warnings)
+    parsed = read_responses(write_csv(tmp_path / "m.csv", numeric_rows(["1", "2"], ["35", "0.5"])), trap)
+    assert [answers_of(parsed, r)["PCT"] for r in (2, 3)] == [35, 0.5]
+    assert any("read as percentage points (0.35 = 0.35%)" in w for w in parsed.warnings)
 
 
 def test_questionnaire_validates_min_max_unit():

@@ -155,6 +155,7 @@ class NumberReader:
     na_labels: set[str]
     overrides: dict[str, ValueSpec]
     fractions: bool = False
+    mixed: bool = False
 
     def prepare(self, distinct: list[str]) -> None:
         if not self.question.percent:
@@ -170,11 +171,15 @@ class NumberReader:
                 continue
             nums.append(n)
         self.fractions = bool(nums) and all(0 <= n <= 1 for n in nums) and any(0 < n < 1 for n in nums)
+        self.mixed = not self.fractions and any(0 < n < 1 for n in nums) and any(n > 1 for n in nums)
 
     def note(self) -> str | None:
         if self.fractions:
             return (f"question {self.question.id}: every value lies between 0 and 1, so they were read as "
                     "fractions (0.35 = 35%)")
+        if self.mixed:
+            return (f"question {self.question.id}: values between 0 and 1 next to larger ones were read as "
+                    "percentage points (0.35 = 0.35%); check them if they were meant as fractions")
         return None
 
     def parse(self, text: str) -> Parsed:
