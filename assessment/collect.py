@@ -493,8 +493,8 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
             report.message = f"already imported ({earlier[0]}, {earlier[1]}); nothing changed"
             gone = _removed_since(conn, parsed.sha256, round)
             if gone:
-                report.message += (f"; {gone} of its respondent(s) were removed since: import it again with "
-                                   "--replace to restore them")
+                report.message += (f"; {gone} of its respondent(s) are no longer stored (removed or replaced "
+                                   "since): import it again with --replace to restore them")
             report.skipped = dict(prep.skipped)
             return
         stored = {ident: (pk, rid, fp) for ident, pk, rid, fp in conn.execute(
@@ -502,11 +502,16 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
         stored_hashes = {fp for _, _, fp in stored.values()}
         taken = {rid for _, rid, _ in stored.values()}
         # Respondents without an id, by row hash: matched on time at the precision both files carry.
+        # (Stores written before identities carried the row and its time hold 'content:<answers hash>':
+        # those still match a respondent with the same answers.)
         by_hash: dict[str, list[tuple[str, str]]] = {}
+        legacy: dict[str, list[str]] = {}
         for ident in stored:
             parts = _split_content(ident)
-            if parts:
+            if parts and "@" in ident:
                 by_hash.setdefault(parts[0], []).append((parts[1], ident))
+            elif parts:
+                legacy.setdefault(parts[0], []).append(ident)
         used: set[str] = set()
         enough = _enough_scale_answers(resp, ans, q)
         to_replace: list[int] = []
@@ -520,6 +525,8 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
                 hash_, time, _ = _split_content(ident)
                 match = next((s_ident for s_time, s_ident in by_hash.get(hash_, [])
                               if s_ident not in used and _same_time(s_time, time)), None)
+                if match is None:
+                    match = next((s for s in legacy.get(fp, []) if s not in used), None)
                 if match is not None:
                     used.add(match)
                     report.duplicate += 1

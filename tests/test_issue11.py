@@ -383,7 +383,7 @@ def test_removed_respondents_come_back_with_replace(tmp_path, ws, runner):
     assert invoke(runner, ws, "import", str(path)).exit_code == 0
     assert invoke(runner, ws, "responses", "remove", "g-r3").exit_code == 0
     res = invoke(runner, ws, "import", str(path))
-    assert res.exit_code == 0 and "1 of its respondent(s) were removed since" in res.output
+    assert res.exit_code == 0 and "1 of its respondent(s) are no longer stored" in res.output
     assert len(load_workspace_responses(ws)) == 2
     res = invoke(runner, ws, "import", "--replace", str(path))
     assert res.exit_code == 0 and "1 added, 2 already stored" in res.output
@@ -471,3 +471,17 @@ def test_template_refuses_to_overwrite_without_force(tmp_path, ws, runner):
     assert res.exit_code == 1 and "already exists" in res.output and "--force" in res.output
     assert out.read_bytes() == before
     assert invoke(runner, ws, "template", "-o", str(out), "--force").exit_code == 0
+
+
+def test_respondents_stored_with_the_old_identity_are_still_recognised(tmp_path, ws):
+    """Stores written before identities carried the whole row keep 'content:<answers hash>'."""
+    import sqlite3
+
+    rows = google_rows(3, start=dt.datetime(2025, 1, 15, 9))
+    assert import_responses(ws, [write_csv(tmp_path / "g.csv", rows)]).files[0].added == 3
+    conn = sqlite3.connect(ws.store_path)
+    conn.execute("UPDATE respondents SET identity = 'content:' || content_hash")
+    conn.commit()
+    conn.close()
+    rep = import_responses(ws, [write_csv(tmp_path / "g-resaved.csv", rows, newline="\r\n")])
+    assert (rep.files[0].added, rep.files[0].duplicate) == (0, 3)
