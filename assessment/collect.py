@@ -586,14 +586,13 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
             return
 
         counts = {"added": report.added, "replaced": report.replaced, "duplicate": report.duplicate,
-                  "invalid_cells_blanked": report.invalid_cells_blanked, "columns": report.columns,
-                  "warnings": report.warnings}
+                  "invalid_cells_blanked": report.invalid_cells_blanked}
         cur = conn.execute(
             "INSERT INTO imports(round, file_name, file_path, sha256, source, imported_at, counts, problems,"
-            " unmapped, skipped, quality, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " unmapped, skipped, quality, status, columns, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (round, path.name, str(path.resolve()), parsed.sha256, parsed.source, _now(), json.dumps(counts),
              json.dumps(report.problems), json.dumps(report.unmapped), json.dumps(report.skipped),
-             json.dumps(qual), IMPORTED))
+             json.dumps(qual), IMPORTED, json.dumps(report.columns), json.dumps(report.warnings)))
         import_id = cur.lastrowid
         if to_replace:
             pks = [(pk,) for pk in to_replace]

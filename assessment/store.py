@@ -113,7 +113,14 @@ _V2 = """
 ALTER TABLE respondents ADD COLUMN content_hash TEXT;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# v3: the import log says, for every question, the column it was read from (and the notes
+# shown at import time), so "where did this number come from?" has an answer later.
+_V3 = """
+ALTER TABLE imports ADD COLUMN columns TEXT;
+ALTER TABLE imports ADD COLUMN notes TEXT;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -215,12 +222,12 @@ class Store:
         rnd = self.resolve_round(round)
         cur = self.conn.execute(
             "SELECT id, round, file_name, file_path, sha256, source, imported_at, counts, problems,"
-            " unmapped, skipped, quality, status FROM imports WHERE round = ? ORDER BY id", (rnd,))
+            " unmapped, skipped, quality, status, columns, notes FROM imports WHERE round = ? ORDER BY id", (rnd,))
         names = [d[0] for d in cur.description]
         out = []
         for row in cur.fetchall():
             rec = dict(zip(names, row, strict=True))
-            for key in ("counts", "problems", "unmapped", "skipped", "quality"):
+            for key in ("counts", "problems", "unmapped", "skipped", "quality", "columns", "notes"):
                 rec[key] = json.loads(rec[key]) if rec[key] else None
             out.append(rec)
         return out

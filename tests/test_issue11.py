@@ -161,7 +161,7 @@ def test_dry_run_json_names_the_column_of_every_question(tmp_path, runner, ws):
     assert "INTERVIEW" in res.output and "<- column C" in res.output
     assert invoke(runner, ws, "import", str(path)).exit_code == 0
     with open_store(ws.store_path) as store:
-        assert store.imports()[0]["counts"]["columns"]["REVIEW"]["column"] == "D"
+        assert store.imports()[0]["columns"]["REVIEW"]["column"] == "D"
 
 
 # -- 2. identity without an id column ----------------------------------------------------------
