@@ -692,10 +692,11 @@ def import_responses(workspace: Workspace | str | Path, paths: Sequence[str | Pa
             if progress:
                 progress(index, len(paths), path)
             file_report = FileReport(path=str(path))
-            if path.name.startswith("~$"):
-                # Excel's lock file for an open workbook (a glob picks it up): not a response file.
+            if path.name.startswith(("~$", ".~lock.")):
+                # Excel's (or LibreOffice's) lock file for an open workbook, picked up by a glob.
+                app = "Excel" if path.name.startswith("~$") else "LibreOffice"
                 file_report.status = SKIPPED
-                file_report.message = "Excel lock file (the workbook is open in Excel), not a response file"
+                file_report.message = f"{app} lock file (the workbook is open in {app}), not a response file"
                 report.files.append(file_report)
                 continue
             try:

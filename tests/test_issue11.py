@@ -371,6 +371,10 @@ def test_batch_skips_lock_files_refuses_folders_and_lists_outcomes(tmp_path, ws,
     assert "Excel lock file" in res.output and "Traceback" not in res.output
     assert f"stored (1): {good}" in res.output and f"refused (1): {bad}" in res.output
     assert res.output.count("no column matches a question") == 1
+    office = tmp_path / ".~lock.survey.xlsx#"
+    office.write_text(",Kim,host,01.12.2026 10:00,file:///home/kim/.config/libreoffice/4;", encoding="utf-8")
+    res = invoke(runner, ws, "import", str(office))
+    assert res.exit_code == 0 and "LibreOffice lock file" in res.output
     res = invoke(runner, ws, "import", str(tmp_path))
     assert res.exit_code == 1 and "is a folder" in res.output and len(res.output.strip().splitlines()) == 1
 
