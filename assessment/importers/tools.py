@@ -165,8 +165,37 @@ def parse_times(values: list[str]) -> pd.Series:
 
 
 def iso(times: pd.Series) -> pd.Series:
+    """ISO text to the second, with the fraction of a second when there is one."""
     out = times.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    micro = times.dt.microsecond
+    frac = micro.notna() & (micro.fillna(0) > 0)
+    if frac.any():
+        digits = [f".{int(m):06d}".rstrip("0") if f else "" for m, f in zip(micro.fillna(0), frac, strict=True)]
+        out = out.where(~frac, out.fillna("") + pd.Series(digits, index=out.index))
     return out.astype("str")
+
+
+_FRACTION = re.compile(r"\d:\d\d:\d\d[.,](\d+)")
+_WITH_SECONDS = re.compile(r"\d:\d\d:\d\d")
+
+
+def precise_times(texts: list[str], times: pd.Series) -> list[str]:
+    """Each time as ISO text cut to the precision its cell carries (minutes, seconds or a
+    fraction), so a CSV with whole seconds and an xlsx with milliseconds compare fairly."""
+    out = []
+    for text, t in zip(texts, times, strict=True):
+        if t is None or pd.isna(t):
+            out.append("")
+            continue
+        full = t.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        m = _FRACTION.search(text)
+        if m:
+            out.append(full[: 20 + min(len(m.group(1)), 6)])
+        elif _WITH_SECONDS.search(text):
+            out.append(full[:19])
+        else:
+            out.append(full[:16])
+    return out
 
 
 _EXCEL_DAMAGED = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.IGNORECASE)
