@@ -63,6 +63,9 @@ class Engagement(_Model):
     brand_colour: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] | None = None
     logo: str | None = None
     round: str | None = None
+    #: Smallest group whose numbers may be shown (workshop projector): below it a
+    #: role or unit could be recognised from its average.
+    min_group_size: int = Field(default=5, ge=1, le=1000)
     budget: Budget = Field(default_factory=Budget)
     deployments: list[Deployment] = Field(default_factory=list)
 

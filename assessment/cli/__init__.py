@@ -74,7 +74,7 @@ def workspace_from(ctx: click.Context):
 
 # Importing the command modules registers their commands on `cli`; they import
 # nothing heavy at module level.
-for _module in ("workspace", "questionnaire", "responses", "score", "plan", "report", "demo"):
+for _module in ("workspace", "questionnaire", "responses", "score", "plan", "report", "demo", "workshop"):
     import_module(f"{__name__}.{_module}")
 
 

@@ -1,0 +1,18 @@
+// Keeps the projector's live part current from the server-sent event stream.
+// The HTML comes from our own server's autoescaping templates.
+(function () {
+  "use strict";
+  var live = document.getElementById("live");
+  if (!live || !window.EventSource) { return; }
+  var source = new EventSource(live.getAttribute("data-stream"));
+  source.addEventListener("snapshot", function (event) {
+    var data = JSON.parse(event.data);
+    var open = live.querySelector("details[open]") !== null;
+    live.innerHTML = data.html;
+    live.setAttribute("data-version", String(data.version));
+    if (open) {
+      var details = live.querySelector("details");
+      if (details) { details.open = true; }
+    }
+  });
+})();
