@@ -274,6 +274,18 @@ class WorkshopServer:
         # No traceback to the client; the CLI logs server errors on the laptop.
         return JSONResponse({"error": "internal error; your earlier answers are saved"}, status_code=500)
 
+    async def _form(self, request: Request) -> _Form:
+        """An urlencoded form (all our pages post): parsed here, so no multipart library is needed."""
+        from urllib.parse import parse_qsl
+
+        if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+            raise WorkshopError("send the form as application/x-www-form-urlencoded", status=415)
+        try:
+            pairs = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True, max_num_fields=500)
+        except (ValueError, UnicodeDecodeError):
+            raise WorkshopError("the form could not be read", status=400) from None
+        return _Form(pairs)
+
     async def _json_body(self, request: Request) -> dict[str, Any]:
         if "application/json" not in request.headers.get("content-type", ""):
             # Forms cannot send JSON cross-site without a preflight we never grant.
@@ -330,7 +342,7 @@ class WorkshopServer:
         return response
 
     async def join_form(self, request: Request) -> Response:
-        form = await request.form()
+        form = await self._form(request)
         pre = request.cookies.get(PRE_COOKIE)
         self._check_csrf(pre or "\0", str(form.get("csrf") or ""))
         self._join_allowed(request)
@@ -354,7 +366,7 @@ class WorkshopServer:
 
     async def profile_form(self, request: Request) -> Response:
         device = self._require_device(request)
-        form = await request.form()
+        form = await self._form(request)
         self._check_csrf(device.csrf, str(form.get("csrf") or ""))
         try:
             await self.ws.set_profile(device, str(form.get("role") or ""), str(form.get("unit") or ""))
@@ -383,7 +395,7 @@ class WorkshopServer:
         errors: dict[str, str] = {}
         wanted = request.query_params.get("d")
         if request.method == "POST":  # the page without JavaScript: the whole friction point at once
-            form = await request.form()
+            form = await self._form(request)
             self._check_csrf(device.csrf, str(form.get("csrf") or ""))
             wanted = str(form.get("d") or "")
             for key, value in form.multi_items():
@@ -535,7 +547,7 @@ class WorkshopServer:
         data: dict[str, Any] = {}
         is_form = "application/x-www-form-urlencoded" in request.headers.get("content-type", "")
         if is_form:
-            form = await request.form()
+            form = await self._form(request)
             form_csrf = str(form.get("csrf") or "")
             data = {k: str(v) for k, v in form.items()}
         elif request.headers.get("content-length", "0") not in ("0", ""):
@@ -689,6 +701,25 @@ class WorkshopServer:
         if res and res.get("available"):
             chart = radar([d["title"] for d in res["dimensions"]], [d["score"] for d in res["dimensions"]])
         return self.t.render("_live.html", snap=snap, chart=chart, q=self.ws.q)
+
+
+class _Form:
+    """Form fields: ``get`` gives the first value, ``multi_items`` all pairs in order."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+        self._first: dict[str, str] = {}
+        for key, value in pairs:
+            self._first.setdefault(key, value)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self._first.get(key, default)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._first.items())
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        return list(self._pairs)
 
 
 def results_for(ws: Workshop) -> dict[str, Any]:
