@@ -604,7 +604,9 @@ class WorkshopServer:
                     if version != last or pending:
                         last = version
                         snap = await self.snapshot()
-                        payload = json.dumps({"version": snap["version"], "html": self._live_html(snap)})
+                        payload = json.dumps({"version": snap["version"], "state": snap["state"],
+                                              "devices": snap["devices"], "progress": snap["progress"],
+                                              "html": self._live_html(snap)})
                         yield f"event: snapshot\ndata: {payload}\n\n"
                         sent += 1
                         if limit and sent >= limit:
