@@ -281,6 +281,7 @@ class Workshop:
         self._readers: dict[str, Any] = {}
         self.source_label = f"workshop-{self.join_code}"
         self._imported_units: set[str] = set()
+        self._dims_by_role: dict[str, list[tuple[Any, list[Question]]]] = {}
         for question in questionnaire.questions.values():
             reader = reader_for(questionnaire, question, None, SOURCE)
             reader.prepare([])
@@ -306,15 +307,21 @@ class Workshop:
         return [qq for d in self.q.dimensions for qq in d.questions if self.q.asked(qq, role)]
 
     def dimensions_for(self, role: str | None) -> list[tuple[Any, list[Question]]]:
-        """(dimension, its questions for the role) for every dimension that asks the role anything."""
+        """(dimension, its questions for the role) for every dimension that asks the role anything.
+
+        Cached per role: it is asked on every saved answer (for the progress bar).
+        """
         if role is None:
             return []
-        out = []
-        for d in self.q.dimensions:
-            asked = [qq for qq in d.questions if self.q.asked(qq, role)]
-            if asked:
-                out.append((d, asked))
-        return out
+        cached = self._dims_by_role.get(role)
+        if cached is None:
+            cached = []
+            for d in self.q.dimensions:
+                asked = [qq for qq in d.questions if self.q.asked(qq, role)]
+                if asked:
+                    cached.append((d, asked))
+            self._dims_by_role[role] = cached
+        return cached
 
     def known_units(self) -> list[str]:
         """Business units already named in this round (imports and phones), for suggestions."""
