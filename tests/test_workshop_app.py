@@ -297,6 +297,8 @@ def test_csrf_and_origin_rules(room):
         assert (await c.post("/api/answer", json=body, headers=foreign)).status_code == 403
         cross = dict(ok, **{"Sec-Fetch-Site": "cross-site"})
         assert (await c.post("/api/answer", json=body, headers=cross)).status_code == 403
+        opaque = dict(ok, Origin="null")  # a sandboxed frame or a data: page
+        assert (await c.post("/api/answer", json=body, headers=opaque)).status_code == 403
         # A form post (what a cross-site page could send) is not JSON: refused before anything else.
         r = await c.post("/api/answer", data={"question": "GOV-01", "value": "3"}, headers=ok)
         assert r.status_code == 415
@@ -351,7 +353,7 @@ def test_security_headers_on_every_response(room):
         r = await room.phone().client.get("/")
         csp = r.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
-        assert r.headers["referrer-policy"] == "no-referrer"
+        assert r.headers["referrer-policy"] == "same-origin"
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["cache-control"] == "no-store"
         assert "<script" not in r.text or 'src="/static/' in r.text

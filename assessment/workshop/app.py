@@ -93,7 +93,9 @@ class _Templates:
 
 def _security_headers(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
     names = {k.lower() for k, _ in headers}
-    extra = [(b"content-security-policy", CSP.encode()), (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on our own form
+    # posts, which the origin check must refuse; no page links anywhere else anyway.
+    extra = [(b"content-security-policy", CSP.encode()), (b"referrer-policy", b"same-origin"),
              (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
              (b"cross-origin-opener-policy", b"same-origin")]
     if b"cache-control" not in names:
@@ -701,7 +703,8 @@ class WorkshopServer:
         chart = None
         res = snap.get("results")
         if res and res.get("available"):
-            chart = radar([d["title"] for d in res["dimensions"]], [d["score"] for d in res["dimensions"]])
+            chart = radar([d["title"] for d in res["dimensions"]], [d["score"] for d in res["dimensions"]],
+                          cx=310, cy=180, radius=125)
         return self.t.render("_live.html", snap=snap, chart=chart, q=self.ws.q)
 
 
@@ -770,6 +773,6 @@ def _qr_svg(url: str) -> str:
     import segno
 
     buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=2, xmldecl=False,
+    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=2, xmldecl=False, omitsize=True,
                                     svgclass="qr", title="Join the workshop")
     return buffer.getvalue().decode("utf-8")
