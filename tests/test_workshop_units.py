@@ -147,3 +147,18 @@ def test_qr_svg_is_well_formed_and_made_from_the_join_url(monkeypatch):
     assert seen == ["http://192.168.137.1:8765/j/abcDEF123456"]
     root = ET.fromstring(svg)
     assert root.tag.endswith("svg")
+
+
+def test_workshop_templates_and_static_files_are_package_data():
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "assessment._bundled.templates"]
+    folder = root / "templates"
+    files = [p.relative_to(folder).as_posix() for p in (folder / "workshop").rglob("*") if p.is_file()]
+    assert files
+    missing = [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)]
+    assert not missing, f"add to package-data: {missing}"
