@@ -487,6 +487,7 @@ def test_revoke_takes_answers_out_of_results_and_store_and_restore_brings_them_b
         assert len(load_workspace_responses(room.ws)) == 1
         assert (await gone.answer("GOV-02", 2)).status_code == 403
         assert (await gone.client.get("/q")).status_code == 403
+        assert (await gone.join(room.session.join_code)).status_code == 403  # not simply back with a new id
         await admin.post("/f/api/restore", json={"device": gone.device})
         responses = load_workspace_responses(room.ws)
         assert len(responses) == 2
@@ -582,3 +583,37 @@ def test_a_finished_workshop_lets_a_new_one_start_with_a_new_code(tmp_path):
         assert second.state == "open"
     finally:
         second.close()
+
+
+def test_closing_flags_straight_liners_like_an_import(room):
+    async def go():
+        liner = await joined(room, role="ds")
+        for qq in room.session.questions_for("ds"):
+            if qq.type == "scale":
+                assert (await liner.answer(qq.id, 3)).status_code == 200
+        varied = await joined(room, role="ds", ip="127.0.0.90")
+        for i, qq in enumerate(room.session.questions_for("ds")):
+            if qq.type == "scale":
+                assert (await varied.answer(qq.id, 1 + i % 5)).status_code == 200
+        await room.admin().post("/f/api/close")
+        return liner.device, varied.device
+    liner, varied = run(go())
+    flags = dict(room.rows("SELECT respondent_id, flags FROM respondents"))
+    assert "straight-lining" in flags[liner]
+    assert flags[varied] == "[]"
+    assert "straight-lining" in room.rows("SELECT quality FROM imports WHERE source = 'workshop'")[0][0]
+
+
+def test_min_group_size_comes_from_engagement_yaml(tmp_path):
+    ws = new_workspace(tmp_path / "eng")
+    text = ws.engagement_path.read_text()
+    ws.engagement_path.write_text(text.replace("currency: EUR", "currency: EUR\nmin_group_size: 7"))
+    from assessment.engagement import Workspace
+
+    again = Workspace(ws.root)
+    assert again.engagement.min_group_size == 7
+    session = open_workshop(again)
+    try:
+        assert session.min_group_size == 7
+    finally:
+        session.close()

@@ -167,6 +167,22 @@ def test_two_sockets_facilitator_only_on_loopback(tmp_path):
         assert running.join(10)
 
 
+def test_facilitator_has_its_own_socket_even_on_loopback(tmp_path):
+    ws = new_workspace(tmp_path / "room")
+    running = start(open_workshop(ws), bind="127.0.0.1", port=0, heartbeat=0.5).start_in_thread()
+    try:
+        participant = running.participant_url.rstrip("/")
+        admin = running.facilitator_url.split("/f?")[0]
+        assert participant != admin
+        bearer = {"Authorization": f"Bearer {running.settings.admin_token}"}
+        with httpx.Client(timeout=TIMEOUT) as c:
+            assert c.get(f"{participant}/f/api/snapshot", headers=bearer).status_code == 403
+            assert c.get(f"{admin}/f/api/snapshot", headers=bearer).status_code == 200
+    finally:
+        running.stop()
+        assert running.join(10)
+
+
 # -- the command, as a consultant runs it ---------------------------------------------------------
 
 

@@ -119,14 +119,14 @@ def start(workshop: Workshop, *, bind: str, port: int = 8765, expected: int | No
 
     sockets = [bind_socket(bind, port)]
     lan_host, lan_port = sockets[0].getsockname()[:2]
-    if bind == "127.0.0.1":
-        admin = (lan_host, lan_port)
-    else:
-        try:
-            sockets.append(bind_socket("127.0.0.1", lan_port if port else 0))
-        except WorkshopError:
-            sockets.append(bind_socket("127.0.0.1", 0))
-        admin = sockets[1].getsockname()[:2]
+    # The facilitator always gets a socket of its own, even when phones use 127.0.0.1 too (trying it
+    # alone on the laptop): facilitator routes never answer on the participants' socket.
+    try:
+        same_port = lan_port if (port and bind != "127.0.0.1") else 0
+        sockets.append(bind_socket("127.0.0.1", same_port))
+    except WorkshopError:
+        sockets.append(bind_socket("127.0.0.1", 0))
+    admin = sockets[1].getsockname()[:2]
     participant_url = _url(lan_host, lan_port)
     hosts = {(lan_host, lan_port), admin}
     box: dict[str, Any] = {}

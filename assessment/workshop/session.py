@@ -185,7 +185,12 @@ class _Writer:
         self._thread = threading.Thread(target=self._run, name="workshop-writer", daemon=True)
         self.batches = 0
         self._conn: sqlite3.Connection | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
         self._thread.start()
+        self._ready.wait(60)
+        if self._error is not None:  # never hand out a writer whose jobs would wait forever
+            raise self._error
 
     def submit(self, fn: Callable[[sqlite3.Connection], Any]) -> Future:
         fut: Future = Future()
@@ -201,10 +206,16 @@ class _Writer:
         self._thread.join(10)
 
     def _run(self) -> None:
-        store = open_store(self.path)  # creates or upgrades the store, same pragmas as imports
-        conn = store.conn
-        conn.execute("PRAGMA busy_timeout = 30000")
+        try:
+            store = open_store(self.path)  # creates or upgrades the store, same pragmas as imports
+            conn = store.conn
+            conn.execute("PRAGMA busy_timeout = 30000")
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
         self._conn = conn
+        self._ready.set()
         stop = False
         while not stop:
             item = self._queue.get()
@@ -356,7 +367,9 @@ class Workshop:
         import asyncio
 
         existing = self.device_for_cookie(current_cookie)
-        if existing is not None and not existing.revoked:
+        if existing is not None:
+            if existing.revoked:  # best effort, as every cookie rule: a removed phone does not simply rejoin
+                raise WorkshopError("this device was removed by the facilitator", status=403)
             return Joined(str(current_cookie), existing, False)
         self._may_join()
         if self.tickets_only and not ticket:
@@ -590,6 +603,8 @@ class Workshop:
             conn.execute("UPDATE workshops SET state = ?, joining_locked = ?, results_shown = ?, updated_at = ?"
                          " WHERE id = ?", (new_state, int(locked), int(shown), _now(), wid))
             self._record_counts(conn)
+            if new_state != OPEN:
+                self._record_quality(conn)
 
         return write
 
@@ -612,6 +627,39 @@ class Workshop:
         conn.execute("UPDATE imports SET counts = ?, skipped = ? WHERE id = ?",
                      (json.dumps({"added": added, "replaced": 0, "duplicate": 0, "invalid_cells_blanked": 0}),
                       json.dumps({"revoked by the facilitator": revoked} if revoked else {}), self.import_id))
+
+    def _record_quality(self, conn: sqlite3.Connection) -> None:
+        """Straight-lining and speeder flags, by the same checks imports run (:mod:`assessment.quality`).
+
+        They flag, never drop: stored on each respondent and in the import log, as for a file.
+        Run when answering closes, once people have stopped changing their answers.
+        """
+        import json
+
+        import pandas as pd
+
+        from .. import quality
+
+        people = conn.execute("SELECT pk, respondent_id, duration_s, flags FROM respondents WHERE import_id = ?",
+                              (self.import_id,)).fetchall()
+        if not people:
+            return
+        respondents = pd.DataFrame([(p[1], p[2]) for p in people], columns=["respondent_id", "duration_s"])
+        cells = conn.execute(
+            "SELECT r.respondent_id, a.question_id, a.raw, a.value, a.state FROM answers a JOIN respondents r"
+            " ON r.pk = a.respondent WHERE r.import_id = ?", (self.import_id,)).fetchall()
+        answers = pd.DataFrame(cells, columns=["respondent_id", "question_id", "raw", "value", "state"])
+        answers["value"] = answers["value"].astype("float64")
+        found = quality.quality_flags(respondents, answers, self.q)
+        ours = (quality.STRAIGHT_LINING, quality.SPEEDER)
+        log: dict[str, list[str]] = {}
+        for pk, rid, _, flags in people:
+            kept = [f for f in json.loads(flags or "[]") if f not in ours]
+            new = kept + [f for f in found.get(rid, []) if f in ours]
+            for flag in new:
+                log.setdefault(flag, []).append(rid)
+            conn.execute("UPDATE respondents SET flags = ? WHERE pk = ?", (json.dumps(new), pk))
+        conn.execute("UPDATE imports SET quality = ? WHERE id = ?", (json.dumps(log), self.import_id))
 
     async def revoke(self, pseudonym: str, revoked: bool = True) -> Device:
         """Take a device's answers out of the results (``revoked=False`` puts them back)."""
