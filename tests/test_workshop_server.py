@@ -259,6 +259,37 @@ def test_cli_json_line_answers_resume_and_score_like_an_import(tmp_path, runner)
     assert_same_scores(json.loads(live.output), json.loads(imported.output))
 
 
+def test_cli_stops_at_once_on_ctrl_c_with_the_projector_stream_open(tmp_path):
+    root = tmp_path / "room"
+    ws = new_workspace(root)
+    proc, info = _start_cli(root)
+    admin = info["facilitator_url"].split("/f?")[0]
+    token = info["facilitator_url"].split("t=")[1]
+    got_event = threading.Event()
+
+    def projector() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            with httpx.stream("GET", f"{admin}/f/stream", headers=headers, timeout=TIMEOUT) as response:
+                for line in response.iter_lines():
+                    if line.startswith("event: snapshot"):
+                        got_event.set()
+        except httpx.HTTPError:
+            pass
+
+    viewer = threading.Thread(target=projector, daemon=True)
+    viewer.start()
+    assert got_event.wait(15), "the projector stream sent nothing"
+    code, err = _stop_cli(proc)  # bounded: fails if the process is still there after 15 s
+    assert code == 0, err
+    viewer.join(10)
+    assert not viewer.is_alive(), "the stream did not end when the server stopped"
+    assert not Path(str(ws.store_path) + "-journal").exists()
+    assert not Path(str(ws.store_path) + "-wal").exists()
+    with sqlite3.connect(ws.store_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
 def test_cli_refuses_a_second_workshop_while_one_is_unfinished(tmp_path):
     root = tmp_path / "room"
     new_workspace(root)

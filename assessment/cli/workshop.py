@@ -115,9 +115,12 @@ def workshop(ctx: click.Context, round_: str | None, bind: str, bind_all_interfa
             click.echo(json.dumps(running.info()))
             sys.stdout.flush()
         if not no_browser:
-            import webbrowser
+            if _has_display():
+                import webbrowser
 
-            webbrowser.open(running.facilitator_url)
+                webbrowser.open(running.facilitator_url)
+            else:
+                say("No desktop here to open a browser on: open the facilitator link above on this machine.")
 
     threading.Thread(target=after_start, name="workshop-start", daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):
@@ -128,6 +131,16 @@ def workshop(ctx: click.Context, round_: str | None, bind: str, bind_all_interfa
     say(f"Stopped. {len(kept)} device(s) answered ({sum(len(d.answers) for d in kept)} answers stored in round "
         f"{session.round!r}){f'; {len(devices) - len(kept)} removed by the facilitator' if len(kept) < len(devices) else ''}.")
     say("Next: `assess score`" + (f" --round {session.round}" if round_ else "") + ", `assess report`.")
+
+
+def _has_display() -> bool:
+    """A graphical browser can open: always on Windows and macOS, on Linux only with a display
+    (over SSH or in CI, webbrowser would start a text browser that takes over the terminal)."""
+    import os
+
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _terminal_qr(url: str) -> str:
