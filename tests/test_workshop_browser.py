@@ -139,11 +139,16 @@ def test_phone_at_360px_joins_answers_reloads_and_resumes(browser, server, shots
 
     page.get_by_role("button", name="Next").click()
     page.wait_for_selector("h1:has-text('Pilot-to-production')")
+    comment = page.locator("textarea").first
+    comment.fill("Nobody owns the hand-over")  # and the page is left without leaving the field
+    page.locator("fieldset.question:has(textarea) [data-status]").filter(has_text="Saved").wait_for()
+    page.goto(server.join_url)  # scanning the QR code again comes back to the same page
+    page.wait_for_selector("h1:has-text('Pilot-to-production')")
     context.close()
 
     device = next(iter(server.workshop.devices.values()))
     assert device.role == "ds" and device.unit == "Retail Banking"
-    assert len(device.answers) == 4
+    assert len(device.answers) == 5
 
 
 def test_facilitator_screen_counts_live_and_reveals_the_radar(browser, server, shots):

@@ -419,9 +419,11 @@ class WorkshopServer:
                 return RedirectResponse("/done", status_code=303)
         progress = self.ws.progress(device)
         if wanted not in ids:
-            wanted = progress["next_dimension"]
-            if wanted is None:
+            if progress["next_dimension"] is None:
                 return RedirectResponse("/done", status_code=303)
+            # Where they were (a rescan of the QR code lands here too), else the first page left open.
+            wanted = device.last_page if device.last_page in ids else progress["next_dimension"]
+        device.last_page = wanted
         index = ids.index(wanted)
         dim, asked = dims[index]
         return self._page("questions.html", status=422 if errors else 200, title=dim.title, device=device,

@@ -155,6 +155,7 @@ class Device:
     last_answer_at: str | None = None
     revoked: bool = False
     answers: dict[str, tuple[str | None, float, str]] = field(default_factory=dict)
+    last_page: str | None = None  # the friction point last shown (memory only: where a reload returns)
 
     @property
     def locked(self) -> bool:

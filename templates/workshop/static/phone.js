@@ -42,8 +42,30 @@
     });
   }
 
+  var timers = {};
+  var sent = {};
+
+  function saveOnce(el) {
+    // "change" after typing would send the same text twice; one save per value is enough.
+    if (el.type !== "radio" && sent[el.name] === el.value) { return; }
+    sent[el.name] = el.value;
+    save(el);
+  }
+
   form.addEventListener("change", function (event) {
     var el = event.target;
-    if (el && el.name && el.name.indexOf("a:") === 0) { save(el); }
+    if (el && el.name && el.name.indexOf("a:") === 0) {
+      clearTimeout(timers[el.name]);
+      saveOnce(el);
+    }
+  });
+
+  // Comments and numbers are also saved a moment after typing stops, so closing the
+  // page without leaving the field loses nothing.
+  form.addEventListener("input", function (event) {
+    var el = event.target;
+    if (!el || !el.name || el.name.indexOf("a:") !== 0 || el.type === "radio") { return; }
+    clearTimeout(timers[el.name]);
+    timers[el.name] = setTimeout(function () { saveOnce(el); }, 1200);
   });
 })();
