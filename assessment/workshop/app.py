@@ -399,6 +399,8 @@ class WorkshopServer:
         if request.method == "POST":  # the page without JavaScript: the whole friction point at once
             form = await self._form(request)
             self._check_csrf(device.csrf, str(form.get("csrf") or ""))
+            if not self.answer_limit.allow(device.pseudonym):
+                raise WorkshopError("too many answers at once; wait a moment", status=429)
             wanted = str(form.get("d") or "")
             for key, value in form.multi_items():
                 if not key.startswith("a:"):

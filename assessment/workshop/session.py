@@ -384,7 +384,7 @@ class Workshop:
         csrf = secrets.token_urlsafe(16)
         now = _now()
         ticket_hash = _hash(normalise_code(ticket)) if ticket else None
-        wid = self.id
+        wid, rnd = self.id, self.round
 
         def write(conn: sqlite3.Connection) -> Device:
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM workshop_devices WHERE workshop = ?",
@@ -398,7 +398,13 @@ class Workshop:
                     raise WorkshopError("this ticket code was already used", status=409)
                 conn.execute("UPDATE workshop_tickets SET device = ?, used_at = ? WHERE workshop = ? AND code_hash = ?",
                              (seq, now, wid, ticket_hash))
-            pseudonym = f"ws{wid}-{secrets.token_hex(4)}"
+            while True:  # 32 random bits: a clash is rare, but it would block that phone's answers
+                pseudonym = f"ws{wid}-{secrets.token_hex(4)}"
+                taken = conn.execute("SELECT 1 FROM workshop_devices WHERE pseudonym = ? UNION ALL"
+                                     " SELECT 1 FROM respondents WHERE round = ? AND respondent_id = ?",
+                                     (pseudonym, rnd, pseudonym)).fetchone()
+                if taken is None:
+                    break
             conn.execute("INSERT INTO workshop_devices(workshop, seq, pseudonym, cookie_hash, csrf, joined_at)"
                          " VALUES (?,?,?,?,?,?)", (wid, seq, pseudonym, _hash(cookie), csrf, now))
             return Device(seq=seq, pseudonym=pseudonym, cookie_hash=_hash(cookie), csrf=csrf, joined_at=now)
