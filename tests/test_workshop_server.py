@@ -167,6 +167,30 @@ def test_two_sockets_facilitator_only_on_loopback(tmp_path):
         assert running.join(10)
 
 
+def test_live_results_reach_the_projector_stream(tmp_path):
+    ws = new_workspace(tmp_path / "room")
+    session = open_workshop(ws, min_group_size=3)
+    running = start(session, bind="127.0.0.1", port=0, heartbeat=0.5, results_live=True,
+                    results_interval=0.2).start_in_thread()
+    records = synthesize(ws.questionnaire, 4, seed=8, straight_liners=0, speeders=0)
+    stream_url = running.facilitator_url.split("/f?")[0] + "/f/stream"
+
+    async def scenario():
+        reader = asyncio.create_task(read_stream_until(
+            stream_url, running.settings.admin_token,
+            lambda s: s["devices"]["answering"] == 4 and 'class="area"' in s["html"]))
+        await asyncio.gather(*(run_phone(running.participant_url, session.join_code, ws.questionnaire, rec)
+                               for rec in records))
+        return await asyncio.wait_for(reader, 60)
+    try:
+        snapshots = asyncio.run(scenario())
+    finally:
+        running.stop()
+        assert running.join(10)
+    assert 'class="area"' in snapshots[-1]["html"]
+    assert any('class="area"' not in s["html"] for s in snapshots)  # nothing shown below 3 people
+
+
 def test_facilitator_has_its_own_socket_even_on_loopback(tmp_path):
     ws = new_workspace(tmp_path / "room")
     running = start(open_workshop(ws), bind="127.0.0.1", port=0, heartbeat=0.5).start_in_thread()

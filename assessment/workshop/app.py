@@ -641,9 +641,13 @@ class WorkshopServer:
         return self.s.results_live or self.ws.results_shown
 
     def _results_stale(self) -> bool:
+        """Shown results lag the answers and may be recomputed (at most every ``results_interval``)."""
         if not self._results_visible():
             return False
-        return self._results is None or self._results[0] != self.ws.version
+        if self._results is None:
+            return True
+        return (self._results[0] != self.ws.version
+                and self.s.clock() - self._results_at >= self.s.results_interval)
 
     async def snapshot(self) -> dict[str, Any]:
         """Everything the projector shows, with no number from a group below the minimum size."""
