@@ -567,20 +567,28 @@ class Workshop:
     # -- progress ---------------------------------------------------------------------
 
     def progress(self, device: Device) -> dict[str, Any]:
-        """Where a device stands: answered and asked per dimension, and the first dimension still open."""
+        """Where a device stands: statements answered of those asked, per dimension, and the first
+        dimension still open.
+
+        Comment fields are optional, so they are counted apart (``comments``) and never keep
+        the bar below 100%; a "don't know / not applicable" is an answer.
+        """
         dims = []
-        answered_total = asked_total = 0
+        answered_total = asked_total = comments = 0
         next_dim = None
         for d, questions in self.dimensions_for(device.role):
-            answered = sum(1 for qq in questions if device.answers.get(qq.id, (None, 0, BLANK))[2] != BLANK)
-            dims.append({"id": d.id, "title": d.title, "answered": answered, "asked": len(questions)})
+            scored = [qq for qq in questions if qq.scored]
+            answered = sum(1 for qq in scored if device.answers.get(qq.id, (None, 0, BLANK))[2] != BLANK)
+            comments += sum(1 for qq in questions if not qq.scored
+                            and device.answers.get(qq.id, (None, 0, BLANK))[2] != BLANK)
+            dims.append({"id": d.id, "title": d.title, "answered": answered, "asked": len(scored)})
             answered_total += answered
-            asked_total += len(questions)
-            if next_dim is None and answered < len(questions):
+            asked_total += len(scored)
+            if next_dim is None and answered < len(scored):
                 next_dim = d.id
         return {"device": device.pseudonym, "role": device.role, "unit": device.unit, "state": self.state,
                 "answered": answered_total, "asked": asked_total,
-                "share": round(answered_total / asked_total, 4) if asked_total else 0.0,
+                "share": round(answered_total / asked_total, 4) if asked_total else 0.0, "comments": comments,
                 "next_dimension": next_dim, "dimensions": dims, "revoked": device.revoked,
                 "answers": {qid: {"raw": raw, "state": state} for qid, (raw, _, state) in device.answers.items()}}
 
