@@ -617,3 +617,26 @@ def test_min_group_size_comes_from_engagement_yaml(tmp_path):
         assert session.min_group_size == 7
     finally:
         session.close()
+
+
+def test_a_locked_store_refuses_the_answer_loudly_and_takes_it_afterwards(tmp_path):
+    ws = new_workspace(tmp_path / "eng")
+    session = open_workshop(ws, min_group_size=3, busy_timeout=0.2)
+    cfg = Settings(participant_url=LAN_URL + "/", admin_address=ADMIN, allowed_hosts=host_allowlist([LAN, ADMIN]))
+    room = Room(ws, session, cfg, WorkshopServer(session, cfg), FakeClock())
+    try:
+        async def go():
+            phone = await joined(room)
+            other = sqlite3.connect(ws.store_path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # e.g. an `assess import` writing at that moment
+            r = await phone.answer("GOV-01", 4)
+            assert r.status_code == 503 and "not saved" in r.json()["error"]
+            assert (await phone.progress())["answered"] == 0
+            other.execute("ROLLBACK")
+            other.close()
+            r = await phone.answer("GOV-01", 4)
+            assert r.status_code == 200
+        run(go())
+        assert room.rows("SELECT COUNT(*) FROM answers") == [(1,)]
+    finally:
+        session.close()

@@ -180,8 +180,9 @@ class _Writer:
     transaction, so one bad job never takes the others down with it.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout: float = 30.0) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="workshop-writer", daemon=True)
         self.batches = 0
@@ -210,7 +211,7 @@ class _Writer:
         try:
             store = open_store(self.path)  # creates or upgrades the store, same pragmas as imports
             conn = store.conn
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         except BaseException as exc:
             self._error = exc
             self._ready.set()
@@ -299,6 +300,20 @@ class Workshop:
             reader.prepare([])
             self._readers[question.id] = reader
 
+    async def _write(self, job: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``job`` in the writer and wait for its commit without blocking the event loop.
+
+        A store that stays locked (another `assess` command writing for over 30 s) or a full
+        disk becomes a 503 the phone shows as "not saved", never a silent loss.
+        """
+        import asyncio
+
+        try:
+            return await asyncio.wrap_future(self._writer.submit(job))
+        except sqlite3.Error as exc:
+            raise WorkshopError(f"not saved: the response store is busy or unwritable ({exc}); try again",
+                                status=503) from None
+
     # -- listeners ------------------------------------------------------------------
 
     def on_change(self, callback: Callable[[], None]) -> None:
@@ -365,7 +380,6 @@ class Workshop:
         In ticket mode ``ticket`` must be an unused ticket; this device uses it up.
         Waits for the commit without blocking the event loop.
         """
-        import asyncio
 
         existing = self.device_for_cookie(current_cookie)
         if existing is not None:
@@ -377,7 +391,7 @@ class Workshop:
             raise WorkshopError("this workshop needs a personal ticket code", status=403)
         cookie = secrets.token_urlsafe(16)
         job = self._join_job(cookie, ticket)
-        device = await asyncio.wrap_future(self._writer.submit(job))
+        device = await self._write(job)
         return self._joined(cookie, device)
 
     def _join_job(self, cookie: str, ticket: str | None) -> Callable[[sqlite3.Connection], Device]:
@@ -447,7 +461,6 @@ class Workshop:
         return role_id, unit_text
 
     async def set_profile(self, device: Device, role: str, unit: str | None) -> Device:
-        import asyncio
 
         role_id, unit_text = self.check_profile(device, role, unit)
         wid, seq = self.id, device.seq
@@ -456,7 +469,7 @@ class Workshop:
             conn.execute("UPDATE workshop_devices SET role = ?, unit = ? WHERE workshop = ? AND seq = ?",
                          (role_id, unit_text, wid, seq))
 
-        await asyncio.wrap_future(self._writer.submit(write))
+        await self._write(write)
         device.role, device.unit = role_id, unit_text
         self._changed()
         return device
@@ -502,7 +515,6 @@ class Workshop:
 
     async def save_answer(self, device: Device, question_id: str, value: Any) -> tuple[str | None, float, str]:
         """Validate and store one answer (an upsert); returns what was stored."""
-        import asyncio
 
         if self.state != OPEN:
             raise WorkshopError("answering is closed" if self.state == CLOSED else "this workshop has finished",
@@ -512,7 +524,7 @@ class Workshop:
                 parsed[2] == BLANK and question_id not in device.answers):
             return parsed  # a double tap: nothing to write
         job = self._answer_job(device, str(question_id), parsed, _now())
-        await asyncio.wrap_future(self._writer.submit(job))
+        await self._write(job)
         first = not device.answers
         device.answers[str(question_id)] = parsed
         device.last_answer_at = job.when  # type: ignore[attr-defined]
@@ -596,9 +608,8 @@ class Workshop:
 
     async def set_state(self, *, state: str | None = None, joining_locked: bool | None = None,
                         results_shown: bool | None = None) -> None:
-        import asyncio
 
-        await asyncio.wrap_future(self._writer.submit(self._state_job(state, joining_locked, results_shown)))
+        await self._write(self._state_job(state, joining_locked, results_shown))
         self._apply_state(state, joining_locked, results_shown)
 
     def set_state_sync(self, *, state: str | None = None, joining_locked: bool | None = None,
@@ -678,7 +689,6 @@ class Workshop:
 
     async def revoke(self, pseudonym: str, revoked: bool = True) -> Device:
         """Take a device's answers out of the results (``revoked=False`` puts them back)."""
-        import asyncio
 
         device = next((d for d in self.devices.values() if d.pseudonym == pseudonym), None)
         if device is None:
@@ -706,7 +716,7 @@ class Workshop:
             conn.executemany("INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
                              [(pk, c[0], c[1], c[2], c[3]) for c in cells])
 
-        await asyncio.wrap_future(self._writer.submit(write))
+        await self._write(write)
         device.revoked = revoked
         self._changed()
         return device
@@ -759,11 +769,12 @@ def _seconds_between(start: str, end: str) -> float | None:
 
 
 def open_workshop(workspace: Workspace, *, round: str | None = None, resume: bool = False,
-                  min_group_size: int | None = None) -> Workshop:
+                  min_group_size: int | None = None, busy_timeout: float = 30.0) -> Workshop:
     """Start a new workshop in ``round`` (default: the current round), or resume the last one.
 
     Refuses to start a second workshop while one in the round is unfinished (pass
-    ``resume``), so two join codes never collect into one round by accident.
+    ``resume``), so two join codes never collect into one round by accident. ``busy_timeout``
+    is how long a save waits for another process writing to the store before it is refused.
     """
     q = workspace.questionnaire
     k = min_group_size if min_group_size is not None else workspace.engagement.min_group_size
@@ -809,7 +820,7 @@ def open_workshop(workspace: Workspace, *, round: str | None = None, resume: boo
             raise
         cur = conn.execute("SELECT * FROM workshops WHERE id = ?", (wid,))
         row = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
-        writer = _Writer(path)
+        writer = _Writer(path, busy_timeout)
         ws = Workshop(workspace, q, row, writer, k)
         ws._load(conn)
     return ws
