@@ -1,8 +1,8 @@
 """Running the workshop server: two sockets, uvicorn, a clean stop.
 
 The participant socket listens on the one chosen LAN address; the facilitator's
-socket on 127.0.0.1 only (when the chosen address *is* 127.0.0.1, one socket serves
-both). Sockets are bound here, before uvicorn starts, so ``--port 0`` works and the
+socket on 127.0.0.1 only, always a socket of its own (also when phones use 127.0.0.1,
+to try it alone on the laptop). Sockets are bound here, before uvicorn starts, so ``--port 0`` works and the
 printed URLs are the real ones. uvicorn runs without access log (no IP addresses
 kept), without proxy headers (a phone cannot claim another address) and with a
 short graceful-shutdown timeout, and the projector's event stream checks the stop
@@ -81,18 +81,16 @@ class Running:
 
     def start_in_thread(self, timeout: float = 10.0) -> Running:
         """Serve in a background thread (tests, benchmarks); returns once it accepts connections."""
+        import time
+
         self.thread = threading.Thread(target=self.run, name="workshop-server", daemon=True)
         self.thread.start()
-        started = threading.Event()
-
-        def poll() -> None:
-            while not self.server.started and self.thread is not None and self.thread.is_alive():
-                started.wait(0.02)
-            started.set()
-
-        poll()
-        if not self.server.started:
-            raise RuntimeError("the workshop server did not start")
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the workshop server did not start")
+            time.sleep(0.02)
         return self
 
     def join(self, timeout: float = 10.0) -> bool:
