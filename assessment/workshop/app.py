@@ -712,7 +712,7 @@ class WorkshopServer:
         res = snap.get("results")
         if res and res.get("available"):
             chart = radar([d["title"] for d in res["dimensions"]], [d["score"] for d in res["dimensions"]],
-                          cx=310, cy=180, radius=125)
+                          cx=335, cy=180, radius=125)
         return self.t.render("_live.html", snap=snap, chart=chart, q=self.ws.q)
 
 
