@@ -482,10 +482,9 @@ class WorkshopServer:
         self._check_csrf(device.csrf, request.headers.get("x-csrf-token"))
         qid = str(data.get("question") or "")
         raw, _, state = await self.ws.save_answer(device, qid, data.get("value"))
-        progress = self.ws.progress(device)
-        return JSONResponse({"question": qid, "saved": {"raw": raw, "state": state},
-                             "answered": progress["answered"], "asked": progress["asked"],
-                             "share": progress["share"]})
+        answered, asked = self.ws.counts(device)
+        return JSONResponse({"question": qid, "saved": {"raw": raw, "state": state}, "answered": answered,
+                             "asked": asked, "share": round(answered / asked, 4) if asked else 0.0})
 
     async def api_progress(self, request: Request) -> Response:
         return JSONResponse(self.ws.progress(self._require_device(request)))

@@ -295,6 +295,7 @@ class Workshop:
         self.source_label = f"workshop-{self.join_code}"
         self._imported_units: set[str] = set()
         self._dims_by_role: dict[str, list[tuple[Any, list[Question]]]] = {}
+        self._scored_by_role: dict[str, list[str]] = {}
         for question in questionnaire.questions.values():
             reader = reader_for(questionnaire, question, None, SOURCE)
             reader.prepare([])
@@ -577,6 +578,17 @@ class Workshop:
         return int(cur.lastrowid)
 
     # -- progress ---------------------------------------------------------------------
+
+    def counts(self, device: Device) -> tuple[int, int]:
+        """(statements answered, statements asked): :meth:`progress` without the detail, for every save."""
+        if device.role is None:
+            return 0, 0
+        ids = self._scored_by_role.get(device.role)
+        if ids is None:
+            ids = [qq.id for _, questions in self.dimensions_for(device.role) for qq in questions if qq.scored]
+            self._scored_by_role[device.role] = ids
+        answers = device.answers
+        return sum(1 for qid in ids if qid in answers and answers[qid][2] != BLANK), len(ids)
 
     def progress(self, device: Device) -> dict[str, Any]:
         """Where a device stands: statements answered of those asked, per dimension, and the first
