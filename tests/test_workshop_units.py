@@ -162,3 +162,17 @@ def test_workshop_templates_and_static_files_are_package_data():
     assert files
     missing = [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)]
     assert not missing, f"add to package-data: {missing}"
+
+
+def test_terminal_qr_falls_back_where_block_characters_cannot_be_printed():
+    from assessment.cli.workshop import _terminal_qr
+
+    class Legacy:
+        encoding = "cp1252"
+
+    class Utf8:
+        encoding = "utf-8"
+
+    assert "facilitator screen" in _terminal_qr("http://192.168.137.1:8765/j/abc", Legacy())
+    drawn = _terminal_qr("http://192.168.137.1:8765/j/abc", Utf8())
+    assert "\u2588" in drawn and len(drawn.splitlines()) > 10

@@ -82,7 +82,7 @@ def workshop(ctx: click.Context, round_: str | None, bind: str, bind_all_interfa
     say("")
     say(f"  Participants: {running.participant_url}   code: {session.join_code}")
     say(f"  QR link:      {running.join_url}")
-    say(_terminal_qr(running.join_url))
+    say(_terminal_qr(running.join_url, out))
     say(f"  Facilitator:  {running.facilitator_url}")
     say("                (works on this laptop only; keep the link to yourself)")
     if new_tickets:
@@ -143,11 +143,18 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _terminal_qr(url: str) -> str:
+def _terminal_qr(url: str, stream) -> str:
+    """The join QR code in block characters, or a note when the terminal cannot show them
+    (a console or a redirected output in a legacy code page)."""
     import io
 
     import segno
 
     buffer = io.StringIO()
     segno.make(url, error="m").terminal(out=buffer, compact=True, border=2)
-    return buffer.getvalue().rstrip("\n")
+    text = buffer.getvalue().rstrip("\n")
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return "  (this terminal cannot draw the QR code; it is on the facilitator screen)"
+    return text

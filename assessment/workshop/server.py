@@ -12,6 +12,7 @@ flag, so Ctrl-C stops the server at once even with the projector connected.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -28,7 +29,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
     # with proto 0 every response waited ~40 ms for a delayed ACK (Nagle), measured.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if os.name != "nt":  # on Windows SO_REUSEADDR would let us share a port someone else holds
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
