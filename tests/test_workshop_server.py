@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -29,7 +30,7 @@ from assessment.collect import import_responses
 from assessment.scoring import score
 from assessment.store import load_workspace_responses
 from assessment.workshop.server import start
-from assessment.workshop.session import open_workshop
+from assessment.workshop.session import CODE_ALPHABET, open_workshop
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -333,3 +334,28 @@ def test_cli_module_imports_nothing_heavy():
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_cli_tickets_are_printed_once_and_survive_a_resume(tmp_path):
+    root = tmp_path / "room"
+    new_workspace(root)
+    proc, _ = _start_cli(root, "--tickets", "3")
+    code, err = _stop_cli(proc)
+    assert code == 0, err
+    tickets = re.findall(r"^\s{4}(\S+)\s+(\S+)\s+(\S+)\s*$", err, flags=re.M)
+    assert tickets, err
+    tickets = list(tickets[0])
+    assert all(len(t) == 8 and set(t) <= set(CODE_ALPHABET) for t in tickets)
+
+    proc, info = _start_cli(root, "--resume")
+    try:
+        with httpx.Client(base_url=info["participant_url"], timeout=TIMEOUT) as first, \
+                httpx.Client(base_url=info["participant_url"], timeout=TIMEOUT) as second:
+            assert first.post("/api/join", json={"code": info["join_code"]}).status_code == 404  # tickets only
+            assert first.post("/api/join", json={"ticket": tickets[0]}).status_code == 200
+            assert second.post("/api/join", json={"ticket": tickets[0]}).status_code == 409
+            assert second.post("/api/join", json={"ticket": tickets[1]}).status_code == 200
+    finally:
+        code, err = _stop_cli(proc)
+    assert code == 0, err
+    assert "Ticket mode" in err
