@@ -640,3 +640,20 @@ def test_a_locked_store_refuses_the_answer_loudly_and_takes_it_afterwards(tmp_pa
         assert room.rows("SELECT COUNT(*) FROM answers") == [(1,)]
     finally:
         session.close()
+
+
+def test_a_device_removed_from_the_store_by_the_consultant_stays_removed(room):
+    from assessment.collect import remove_respondents
+
+    async def go():
+        phone = await joined(room)
+        assert (await phone.answer("GOV-01", 4)).status_code == 200
+        assert remove_respondents(room.ws, [phone.device]) == 1  # `assess responses --remove` meanwhile
+        r = await phone.answer("GOV-02", 2)
+        assert r.status_code == 403 and "not counted" in r.json()["error"]
+        snap = (await room.admin().get("/f/api/snapshot")).json()
+        assert snap["devices"]["revoked"] == 1
+        assert len(load_workspace_responses(room.ws)) == 0  # not half re-created
+        await room.admin().post("/f/api/restore", json={"device": phone.device})
+        assert len(load_workspace_responses(room.ws).answers) == 2  # the facilitator can bring it all back
+    run(go())

@@ -525,12 +525,17 @@ class Workshop:
                 parsed[2] == BLANK and question_id not in device.answers):
             return parsed  # a double tap: nothing to write
         job = self._answer_job(device, str(question_id), parsed, _now())
-        await self._write(job)
+        outcome = await self._write(job)
         first = not device.answers
-        device.answers[str(question_id)] = parsed
+        device.answers[str(question_id)] = parsed  # in the workshop's record either way
         device.last_answer_at = job.when  # type: ignore[attr-defined]
         if first:
             device.first_answer_at = job.when  # type: ignore[attr-defined]
+        if outcome != "stored":
+            device.revoked = True
+            self._changed()
+            raise WorkshopError("this device was removed from the results; your answer was not counted",
+                                status=403)
         self._changed()
         return parsed
 
@@ -539,7 +544,7 @@ class Workshop:
         raw, value, state = parsed
         val = None if math.isnan(value) else value
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: sqlite3.Connection) -> str:
             conn.execute(
                 "INSERT INTO workshop_answers(workshop, device, question_id, raw, value, state, updated_at)"
                 " VALUES (?,?,?,?,?,?,?) ON CONFLICT(workshop, device, question_id) DO UPDATE SET"
@@ -550,11 +555,19 @@ class Workshop:
             conn.execute("UPDATE workshop_devices SET first_answer_at = COALESCE(first_answer_at, ?),"
                          " last_answer_at = ? WHERE workshop = ? AND seq = ?", (when, when, wid, seq))
             if row[0]:
-                return
+                return "revoked"
+            if row[2] is not None and conn.execute(
+                    "SELECT 1 FROM respondents WHERE round = ? AND respondent_id = ?",
+                    (self.round, device.pseudonym)).fetchone() is None:
+                # It answered before, yet its respondent is gone: the consultant removed it from the
+                # store (`assess responses --remove`). Keep that decision; never re-create half of it.
+                conn.execute("UPDATE workshop_devices SET revoked = 1 WHERE workshop = ? AND seq = ?", (wid, seq))
+                return "removed"
             pk = self._respondent_pk(conn, device, role, unit, row[1], when)
             conn.execute("INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)"
                          " ON CONFLICT(respondent, question_id) DO UPDATE SET raw = excluded.raw,"
                          " value = excluded.value, state = excluded.state", (pk, qid, raw, val, state))
+            return "stored"
 
         write.when = when  # type: ignore[attr-defined]
         return write
