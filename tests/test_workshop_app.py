@@ -229,9 +229,10 @@ def test_close_refuses_answers_reopen_accepts_finish_refuses_joins(room):
         phone = await joined(room)
         admin = room.admin()
         r = await admin.post("/f/api/close")
-        assert r.json()["state"] == "closed"
+        assert r.json()["state"] == "closed" and r.json()["results_visible"] is True  # closing reveals
         assert (await phone.answer("GOV-01", 3)).status_code == 409
-        await admin.post("/f/api/open")
+        r = await admin.post("/f/api/open")
+        assert r.json()["results_visible"] is False  # reopening hides them again
         assert (await phone.answer("GOV-01", 3)).status_code == 200
         r = await admin.post("/f/api/finish")
         assert r.json()["state"] == "finished"

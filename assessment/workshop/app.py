@@ -560,8 +560,8 @@ class WorkshopServer:
         self._admin(request, post=True, form_csrf=form_csrf)
         action = request.path_params["action"]
         ws = self.ws
-        if action == "open":
-            await ws.set_state(state=OPEN)
+        if action == "open":  # on-close mode: reopening hides the results again (no anchoring)
+            await ws.set_state(state=OPEN, results_shown=False if not self.s.results_live else None)
         elif action == "close":
             await ws.set_state(state=CLOSED, results_shown=True if not self.s.results_live else None)
         elif action == "lock":
