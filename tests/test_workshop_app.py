@@ -658,3 +658,20 @@ def test_a_device_removed_from_the_store_by_the_consultant_stays_removed(room):
         await room.admin().post("/f/api/restore", json={"device": phone.device})
         assert len(load_workspace_responses(room.ws).answers) == 2  # the facilitator can bring it all back
     run(go())
+
+
+def test_the_facilitator_corrects_a_role_and_the_store_follows(room):
+    async def go():
+        phone = await joined(room, role="ds")
+        assert (await phone.answer("GOV-01", 4)).status_code == 200
+        assert (await phone.profile("exec")).status_code == 409  # the phone itself cannot
+        admin = room.admin()
+        r = await admin.post("/f/api/role", json={"device": phone.device, "role": "mlops"})
+        assert r.status_code == 200
+        assert {x["id"]: x["devices"] for x in r.json()["roles"]}["mlops"] == 1
+        assert (await admin.post("/f/api/role", json={"device": phone.device, "role": "boss"})).status_code == 422
+        assert (await phone.progress())["role"] == "mlops"
+        html = room.server._live_html(await room.server.snapshot())
+        assert 'action="/f/api/role"' in html
+    run(go())
+    assert room.rows("SELECT role FROM respondents") == [("mlops",)]

@@ -8,7 +8,7 @@ Routes (documented with curl examples in docs/workshop.md):
 - the facilitator, **only on the loopback socket** and only with the admin token (a
   cookie set by ``/f?t=...``, or ``Authorization: Bearer``): ``/f``, ``/f/stream``
   (server-sent events), ``/f/api/snapshot``, ``/f/qr.svg`` and the controls under
-  ``/f/api/`` (open, close, lock, unlock, reveal, hide, finish, revoke, restore).
+  ``/f/api/`` (open, close, lock, unlock, reveal, hide, finish, revoke, restore, role).
 
 Every request passes one middleware first: an unknown ``Host`` is refused (DNS
 rebinding), bodies are capped at 16 KB, a ``POST`` from another origin is refused,
@@ -574,6 +574,8 @@ class WorkshopServer:
             await ws.set_state(results_shown=False)
         elif action in ("revoke", "restore"):
             await ws.revoke(str(data.get("device") or ""), revoked=action == "revoke")
+        elif action == "role":
+            await ws.correct_role(str(data.get("device") or ""), str(data.get("role") or ""))
         elif action == "finish":
             await ws.set_state(state=FINISHED, results_shown=True, joining_locked=True)
             for callback in self._finished_callbacks:

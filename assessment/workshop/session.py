@@ -679,6 +679,30 @@ class Workshop:
                      (json.dumps({"added": added, "replaced": 0, "duplicate": 0, "invalid_cells_blanked": 0}),
                       json.dumps({"revoked by the facilitator": revoked} if revoked else {}), self.import_id))
 
+    async def correct_role(self, pseudonym: str, role: str) -> Device:
+        """The facilitator's fix for "I picked the wrong role": the device keeps its answers.
+
+        Answers to statements the new role is not asked stay on record but are not scored,
+        exactly as such cells of an imported file are.
+        """
+        device = next((d for d in self.devices.values() if d.pseudonym == pseudonym), None)
+        if device is None:
+            raise WorkshopError(f"no device {pseudonym[:40]!r}", status=404)
+        role_id = self._roles.get(normalise_text(role or ""))
+        if role_id is None:
+            raise WorkshopError(f"unknown role {str(role)[:40]!r}", status=422)
+        wid, seq, rnd = self.id, device.seq, self.round
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE workshop_devices SET role = ? WHERE workshop = ? AND seq = ?", (role_id, wid, seq))
+            conn.execute("UPDATE respondents SET role = ? WHERE round = ? AND respondent_id = ?",
+                         (role_id, rnd, pseudonym))
+
+        await self._write(write)
+        device.role = role_id
+        self._changed()
+        return device
+
     def _record_quality(self, conn: sqlite3.Connection) -> None:
         """Straight-lining and speeder flags, by the same checks imports run (:mod:`assessment.quality`).
 
