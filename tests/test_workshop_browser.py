@@ -172,6 +172,14 @@ def test_facilitator_screen_counts_live_and_reveals_the_radar(browser, server, s
     assert len(points.split()) == 7
     assert page.locator("svg.bars rect.bar").count() >= 1
     page.screenshot(path=str(shots / "workshop-facilitator-results.png"), full_page=True)
+
+    page.locator("details.device-list summary").click()
+    row = page.locator("details.device-list tbody tr").first
+    device = row.locator("td").first.inner_text()
+    row.locator("select[name=role]").select_option("risk")
+    with page.expect_navigation():  # the post, its redirect and the new page
+        row.get_by_role("button", name="Correct role").click()
+    assert next(d for d in server.workshop.devices.values() if d.pseudonym == device).role == "risk"
     context.close()
 
 
