@@ -359,3 +359,19 @@ def test_cli_tickets_are_printed_once_and_survive_a_resume(tmp_path):
         code, err = _stop_cli(proc)
     assert code == 0, err
     assert "Ticket mode" in err
+
+
+def test_cli_finish_on_the_projector_ends_the_command(tmp_path):
+    root = tmp_path / "room"
+    new_workspace(root)
+    proc, info = _start_cli(root)
+    admin, token = info["facilitator_url"].split("/f?t=")
+    try:
+        r = httpx.post(f"{admin}/f/api/finish", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT)
+        assert r.status_code == 200 and r.json()["state"] == "finished"
+        _, err = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("assess workshop kept running after Finish") from None
+    assert proc.returncode == 0, err
+    assert "Stopped." in err
