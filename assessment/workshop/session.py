@@ -655,7 +655,13 @@ class Workshop:
                          " WHERE id = ?", (new_state, int(locked), int(shown), _now(), wid))
             self._record_counts(conn)
             if new_state != OPEN:
-                self._record_quality(conn)
+                # Flags are a courtesy: a failure there must never stop the facilitator closing.
+                conn.execute("SAVEPOINT quality")
+                try:
+                    self._record_quality(conn)
+                except Exception:
+                    conn.execute("ROLLBACK TO quality")
+                conn.execute("RELEASE quality")
 
         return write
 
