@@ -675,3 +675,21 @@ def test_the_facilitator_corrects_a_role_and_the_store_follows(room):
         assert 'action="/f/api/role"' in html
     run(go())
     assert room.rows("SELECT role FROM respondents") == [("mlops",)]
+
+
+def test_questions_health_hide_and_unknown_actions(room):
+    async def go():
+        phone = await joined(room, role="users")
+        data = (await phone.client.get("/api/questions")).json()
+        q = room.session.q
+        assert data["role"] == "users"
+        assert [x["id"] for x in data["questions"]] == [qq.id for qq in room.session.questions_for("users")]
+        scale_item = next(x for x in data["questions"] if x["type"] == "scale")
+        assert [c["label"] for c in scale_item["choices"]] == [p.label for p in q.scales["agree5"].points]
+        assert (await phone.client.get("/healthz")).json() == {"ok": True}
+        admin = room.admin()
+        assert (await admin.post("/f/api/reveal")).json()["results_visible"] is True
+        assert (await admin.post("/f/api/hide")).json()["results_visible"] is False
+        assert (await admin.post("/f/api/explode")).status_code == 404
+        assert (await admin.get("/f/api/close")).status_code == 405
+    run(go())
