@@ -236,10 +236,13 @@ def test_close_refuses_answers_reopen_accepts_finish_refuses_joins(room):
         assert (await phone.answer("GOV-01", 3)).status_code == 200
         r = await admin.post("/f/api/finish")
         assert r.json()["state"] == "finished"
-        assert (await room.phone().join(room.session.join_code)).status_code in (403, 410)
-        assert (await phone.answer("GOV-01", 4)).status_code == 409
+        assert (await room.phone().join(room.session.join_code)).status_code == 410
+        assert (await phone.answer("GOV-01", 4)).status_code == 410
     run(go())
     assert room.rows("SELECT state FROM workshops") == [("finished",)]
+    # Finishing forgets which phone was which device; the answers stay.
+    assert all(h.startswith("forgotten:") for (h,) in room.rows("SELECT cookie_hash FROM workshop_devices"))
+    assert room.rows("SELECT COUNT(*) FROM answers") == [(1,)]
 
 
 def test_progress_resumes_where_the_phone_was(room):

@@ -225,6 +225,8 @@ class WorkshopServer:
 
     def _require_device(self, request: Request) -> Device:
         device = self._device(request)
+        if device is None and self.ws.state == FINISHED:
+            raise WorkshopError("this workshop has finished; thank you", status=410)
         if device is None:
             raise WorkshopError("join the workshop first (scan the QR code or type the code)", status=401)
         if device.revoked:

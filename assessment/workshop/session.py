@@ -654,6 +654,10 @@ class Workshop:
             conn.execute("UPDATE workshops SET state = ?, joining_locked = ?, results_shown = ?, updated_at = ?"
                          " WHERE id = ?", (new_state, int(locked), int(shown), _now(), wid))
             self._record_counts(conn)
+            if new_state == FINISHED:
+                # Forget which phone was which device: the cookie hashes go, pseudonyms and answers stay.
+                conn.execute("UPDATE workshop_devices SET cookie_hash = 'forgotten:' || workshop || ':' || seq,"
+                             " csrf = '' WHERE workshop = ?", (wid,))
             if new_state != OPEN:
                 # Flags are a courtesy: a failure there must never stop the facilitator closing.
                 conn.execute("SAVEPOINT quality")
@@ -668,6 +672,9 @@ class Workshop:
     def _apply_state(self, state: str | None, joining_locked: bool | None, results_shown: bool | None) -> None:
         if state is not None:
             self.state = state
+            if state == FINISHED:
+                with self._lock:
+                    self._by_cookie.clear()
         if joining_locked is not None:
             self.joining_locked = joining_locked
         if results_shown is not None:
