@@ -188,6 +188,15 @@ def _check_forced_source(grid: Grid, path: Path, forced: str, detected: str) -> 
         return
     generic = {"wide", "template"}
     fits = (forced in generic and detected in _ONE_HEADER) or (detected == "wide" and forced in _ONE_HEADER)
+    # A tool with several header rows whose row-1 names are localised or renamed: its header
+    # rows themselves must be there (SurveyMonkey's row 2, Qualtrics' ImportId or V1.. rows).
+    if detected == "wide" and forced == "surveymonkey":
+        fits = header_rows(grid, "surveymonkey") == 2
+    elif detected == "wide" and forced == "qualtrics":
+        third = grid.rows[2] if len(grid.rows) > 2 else []
+        first = [c.strip().casefold() for c in grid.rows[0][:3]] if grid.rows else []
+        fits = first == ["v1", "v2", "v3"] or any(c.lstrip().startswith(('{"ImportId"', "{'ImportId'"))
+                                                  for c in third)
     if fits:
         return
     first = ", ".join(repr(c) for c in grid.rows[0][:4]) if grid.rows else "nothing"
