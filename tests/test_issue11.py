@@ -510,3 +510,10 @@ def test_google_forms_in_other_languages(tmp_path, trap, stamp):
     rows[0][0] = stamp
     parsed = read_responses(write_csv(tmp_path / "g.csv", rows), trap)
     assert parsed.source == "google-forms" and list(parsed.respondents["submitted"].str[:10]) == ["2025-01-15"] * 2
+
+
+def test_anonymous_in_the_email_column_is_not_an_identity(tmp_path, ws):
+    rows = [["Timestamp", "Email Address", "What is your role?", TEXTS["INTERVIEW"]]]
+    rows += [[f"2025/01/15 9:0{i}:00 AM GMT", "anonymous", "Executive", AGREE[i % 5]] for i in range(4)]
+    rep = import_responses(ws, [write_csv(tmp_path / "g.csv", rows)])
+    assert rep.files[0].added == 4 and rep.files[0].skipped == {} and rep.files[0].quality == {}

@@ -254,7 +254,8 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
     if damaged:
         warnings.append(f"{len(damaged)} response id(s) look damaged by Excel (e.g. {damaged[0]}): the digits "
                         "are lost, so respondents cannot be told apart by id; kept as text")
-    email = _text_or_na(cells(tools.find(columns, spec.email)))
+    # "anonymous" (Microsoft Forms) or a name is not an address: it must not make everyone one respondent
+    email = _text_or_na([c if "@" in c else "" for c in cells(tools.find(columns, spec.email))])
 
     # role
     role_ids: list[str | None] = [None] * n
