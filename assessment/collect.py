@@ -397,22 +397,27 @@ def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bo
         resp = resp[keep].reset_index(drop=True)
         prep.answers = prep.answers[~prep.answers["source_row"].isin(gone)].reset_index(drop=True)
     # Several kept submissions under one key/e-mail, or identical rows: flag them all.
-    multi = resp["base_identity"].map(resp["base_identity"].value_counts()) > 1
+    multi = (resp["base_identity"].map(resp["base_identity"].value_counts()) > 1).tolist()
+    same_answers = (resp["content_hash"].map(resp["content_hash"].value_counts()) > 1).tolist()
     enough = _enough_scale_answers(resp, prep.answers, q)
-    resp["flags"] = [[] for _ in range(len(resp))]
-    for i in resp.index[multi]:
-        kind = resp.at[i, "identity_kind"]
-        if kind == "key":
-            resp.at[i, "flags"].append(quality.DUPLICATE_ID)
-        elif kind == "email":
-            resp.at[i, "flags"].append(quality.DUPLICATE_EMAIL)
-        elif not resp.at[i, "base_identity"].endswith("@") or enough.get(int(resp.at[i, "source_row"])):
-            # identical to the submission time (or a long identical row): possibly one person twice
-            resp.at[i, "flags"].append(quality.POSSIBLE_DUPLICATE)
-    same_answers = resp["content_hash"].map(resp["content_hash"].value_counts()) > 1
-    for i in resp.index[same_answers]:
-        if enough.get(int(resp.at[i, "source_row"])) and quality.IDENTICAL_ANSWERS not in resp.at[i, "flags"]:
-            resp.at[i, "flags"].append(quality.IDENTICAL_ANSWERS)
+    flags: list[list[str]] = []
+    for is_multi, same, kind, ident, row in zip(multi, same_answers, resp["identity_kind"].tolist(),
+                                                resp["base_identity"].tolist(), resp["source_row"].tolist(),
+                                                strict=True):
+        mine: list[str] = []
+        long_enough = enough.get(int(row), False)
+        if is_multi:
+            if kind == "key":
+                mine.append(quality.DUPLICATE_ID)
+            elif kind == "email":
+                mine.append(quality.DUPLICATE_EMAIL)
+            elif not ident.endswith("@") or long_enough:
+                # identical to the submission time (or a long identical row): possibly one person twice
+                mine.append(quality.POSSIBLE_DUPLICATE)
+        if same and long_enough:
+            mine.append(quality.IDENTICAL_ANSWERS)
+        flags.append(mine)
+    resp["flags"] = flags
     resp["id_candidate"] = [k if k else f"{stem}-r{int(r)}" for k, r in
                             zip([_text(k) for k in resp["response_key"]], resp["source_row"], strict=True)]
     prep.respondents = resp

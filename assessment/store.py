@@ -498,7 +498,10 @@ def export_answers(workspace: Workspace, path: str | Path | None, *, format: str
     target = Path(path)
     if target.is_dir():
         raise StoreError("is a folder; give a file name for the export", file=target)
-    write_text_atomic(target, text)
+    try:
+        write_text_atomic(target, text)
+    except OSError as exc:
+        raise StoreError(f"cannot write the export: {exc.strerror or exc}", file=target) from None
     return None, len(rows)
 
 

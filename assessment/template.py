@@ -277,4 +277,6 @@ def write_survey_workbook(questionnaire: Questionnaire, path: str | Path, *, cli
         atomic_write(target, lambda tmp: wb.save(tmp))
     except PermissionError:
         raise ReportError("cannot write (is it open in Excel?)", file=target) from None
+    except OSError as exc:
+        raise ReportError(f"cannot write: {exc.strerror or exc}", file=target) from None
     return target

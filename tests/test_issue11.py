@@ -489,3 +489,31 @@ def test_respondents_stored_with_the_old_identity_are_still_recognised(tmp_path,
     conn.close()
     rep = import_responses(ws, [write_csv(tmp_path / "g-resaved.csv", rows, newline="\r\n")])
     assert (rep.files[0].added, rep.files[0].duplicate) == (0, 3)
+
+
+def test_forced_source_fits_a_localised_export_with_the_tools_header_rows(tmp_path, trap):
+    """SurveyMonkey in Spanish: row 1 names are not the English fingerprint, but row 2 is there."""
+    rows = [["ID del encuestado", "ID del recopilador", "Fecha de inicio", "Fecha de finalización",
+             "What is your role?", "Delivery", ""],
+            ["", "", "", "", "Respuesta", TEXTS["INTERVIEW"], TEXTS["REVIEW"]],
+            ["114000000001", "4310", "06/20/2024 13:28:00", "06/20/2024 13:31:00", "Executive", "Agree", "Neutral"]]
+    path = write_csv(tmp_path / "sm-es.csv", rows)
+    parsed = read_responses(path, trap, source="surveymonkey")
+    assert len(parsed.respondents) == 1 and answers_of(parsed, 3) == {"INTERVIEW": 4, "REVIEW": 3}
+    with pytest.raises(ImportFailed, match="no qualtrics header fingerprint"):
+        read_responses(path, trap, source="qualtrics")
+
+
+@pytest.mark.parametrize("stamp", ["Marca temporal", "Horodateur", "Zeitstempel", "タイムスタンプ", "Sygnatura czasowa"])
+def test_google_forms_in_other_languages(tmp_path, trap, stamp):
+    rows = google_rows(2, start=dt.datetime(2025, 1, 15, 9))
+    rows[0][0] = stamp
+    parsed = read_responses(write_csv(tmp_path / "g.csv", rows), trap)
+    assert parsed.source == "google-forms" and list(parsed.respondents["submitted"].str[:10]) == ["2025-01-15"] * 2
+
+
+def test_anonymous_in_the_email_column_is_not_an_identity(tmp_path, ws):
+    rows = [["Timestamp", "Email Address", "What is your role?", TEXTS["INTERVIEW"]]]
+    rows += [[f"2025/01/15 9:0{i}:00 AM GMT", "anonymous", "Executive", AGREE[i % 5]] for i in range(4)]
+    rep = import_responses(ws, [write_csv(tmp_path / "g.csv", rows)])
+    assert rep.files[0].added == 4 and rep.files[0].skipped == {} and rep.files[0].quality == {}

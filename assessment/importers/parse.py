@@ -134,8 +134,9 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     source_rows = np.array([first_row + i for i in keep], dtype="int64")
 
     problems: list[tuple[int, int, CellProblem]] = []
+    precise: list[str] = []
     respondents = _respondents(kept, source_rows, columns, plan, source, questionnaire, mapping, problems, warnings,
-                               path)
+                               path, precise)
     # A Qualtrics export whose role answers are numbers is a numeric-codes export
     # throughout: read every scale answer as a choice position, even in a column
     # whose codes happen to look like scale values (a 0-10 scale coded 1-11).
@@ -151,7 +152,7 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
                       problems=[p[2] for p in problems], unmapped_columns=[c.header for c in unmapped],
                       skipped=skipped, warnings=warnings, columns=plan.provenance(),
                       row_keys=_row_keys(kept, source_rows, columns, spec_submitted(source, columns)),
-                      row_times=dict(zip(source_rows.tolist(), respondents.attrs.get("precise_times") or [], strict=False)))
+                      row_times=dict(zip(source_rows.tolist(), precise, strict=False)))
 
 
 def spec_submitted(source: str, columns: list[Column]) -> int | None:
@@ -161,16 +162,20 @@ def spec_submitted(source: str, columns: list[Column]) -> int | None:
 
 def _row_keys(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column],
               submitted: int | None) -> dict[int, str]:
-    """Every non-empty cell of each kept row but the submission time, by header (so column
-    order does not matter), joined: the identity of a respondent when the file has no id."""
-    order = sorted((j for j in range(len(columns)) if j != submitted),
-                   key=lambda j: (normalise_text(columns[j].header), j))
-    names = [normalise_text(columns[j].header) for j in order]
-    out: dict[int, str] = {}
-    for row, cells in zip(source_rows.tolist(), kept, strict=True):
-        out[int(row)] = "\x1f".join(f"{name}={v}" for name, j in zip(names, order, strict=True)
-                                    if (v := cells[j].strip()))
-    return out
+    """Every cell of each kept row but the submission time, by header (so column order does
+    not matter), joined: the identity of a respondent when the file has no id. Columns
+    empty in every row are left out, so an export with an extra empty column still matches."""
+    from operator import itemgetter
+
+    used = [j for j in range(len(columns)) if j != submitted and any(r[j].strip() for r in kept)]
+    order = sorted(used, key=lambda j: (normalise_text(columns[j].header), j))
+    prefix = "\x1e".join(normalise_text(columns[j].header) for j in order) + "\x1d"
+    if not order:
+        return {int(row): prefix for row in source_rows.tolist()}
+    pick = itemgetter(*order)
+    if len(order) == 1:
+        return {int(row): prefix + cells[order[0]] for row, cells in zip(source_rows.tolist(), kept, strict=True)}
+    return {int(row): prefix + "\x1f".join(pick(cells)) for row, cells in zip(source_rows.tolist(), kept, strict=True)}
 
 
 _ONE_HEADER = {"template", "wide", "google-forms", "microsoft-forms", "limesurvey", "typeform"}
@@ -183,6 +188,15 @@ def _check_forced_source(grid: Grid, path: Path, forced: str, detected: str) -> 
         return
     generic = {"wide", "template"}
     fits = (forced in generic and detected in _ONE_HEADER) or (detected == "wide" and forced in _ONE_HEADER)
+    # A tool with several header rows whose row-1 names are localised or renamed: its header
+    # rows themselves must be there (SurveyMonkey's row 2, Qualtrics' ImportId or V1.. rows).
+    if detected == "wide" and forced == "surveymonkey":
+        fits = header_rows(grid, "surveymonkey") == 2
+    elif detected == "wide" and forced == "qualtrics":
+        third = grid.rows[2] if len(grid.rows) > 2 else []
+        first = [c.strip().casefold() for c in grid.rows[0][:3]] if grid.rows else []
+        fits = first == ["v1", "v2", "v3"] or any(c.lstrip().startswith(('{"ImportId"', "{'ImportId'"))
+                                                  for c in third)
     if fits:
         return
     first = ", ".join(repr(c) for c in grid.rows[0][:4]) if grid.rows else "nothing"
@@ -224,7 +238,10 @@ def _text_or_na(cells: list[str]) -> pd.Series:
 
 def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column], plan: ColumnPlan,
                  source: str, questionnaire: Questionnaire, mapping: Mapping | None,
-                 problems: list[tuple[int, int, CellProblem]], warnings: list[str], path: Path) -> pd.DataFrame:
+                 problems: list[tuple[int, int, CellProblem]], warnings: list[str], path: Path,
+                 times_out: list[str]) -> pd.DataFrame:
+    """Respondent metadata per kept row; ``times_out`` receives each submission time as
+    precise as the file carries it (for identities), or stays empty without a time column."""
     spec = tools.SPECS[source]
     n = len(kept)
 
@@ -237,7 +254,8 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
     if damaged:
         warnings.append(f"{len(damaged)} response id(s) look damaged by Excel (e.g. {damaged[0]}): the digits "
                         "are lost, so respondents cannot be told apart by id; kept as text")
-    email = _text_or_na(cells(tools.find(columns, spec.email)))
+    # "anonymous" (Microsoft Forms) or a name is not an address: it must not make everyone one respondent
+    email = _text_or_na([c if "@" in c else "" for c in cells(tools.find(columns, spec.email))])
 
     # role
     role_ids: list[str | None] = [None] * n
@@ -315,7 +333,7 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
         "submitted": submitted.reset_index(drop=True),
         "duration_s": duration_s,
     })
-    frame.attrs["precise_times"] = precise
+    times_out[:] = precise
     return frame
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .columns import Column
+from .detect import GOOGLE_TIMESTAMP
 
 
 def _n(*names: str) -> frozenset[str]:
@@ -46,9 +47,8 @@ _SURVEYMONKEY = ToolSpec(
                 "First Name", "Last Name"),
     metadata_prefixes=("custom data", "custom variable"),
     key=("respondent id",), email=("email address",), submitted=("end date",), start=("start date",))
-_GOOGLE = ToolSpec(metadata=_n("Timestamp", "Email Address", "Email address", "Score", "Marca temporal",
-                               "Horodateur", "Zeitstempel"),
-                   email=("email address",), submitted=("timestamp", "marca temporal", "horodateur", "zeitstempel"))
+_GOOGLE = ToolSpec(metadata=_n("Email Address", "Email address", "Score", *GOOGLE_TIMESTAMP),
+                   email=("email address",), submitted=GOOGLE_TIMESTAMP)
 _MS_FORMS = ToolSpec(metadata=_n("ID", "Start time", "Completion time", "Email", "Name", "Last modified time",
                                  "Total points", "Quiz feedback"),
                      metadata_prefixes=("points - ", "feedback - "),
@@ -65,9 +65,9 @@ _TYPEFORM = ToolSpec(metadata=_n("#", "Start Date (UTC)", "Submit Date (UTC)", "
                                  "Tags", "Response Type", "Ending"),
                      key=("#",), submitted=("submit date (utc)",), start=("start date (utc)",))
 _TEMPLATE = ToolSpec(metadata=_n("Respondent ID"), key=("respondent id",))
-_WIDE = ToolSpec(metadata=_n("Respondent ID", "Respondent", "Respondent_id", "ID", "Email", "Email address",
+_WIDE = ToolSpec(metadata=_n("Respondent ID", "Respondent", "Respondent_id", "ID", "ID.", "Email", "Email address",
                              "Timestamp", "Submitted"),
-                 key=("respondent id", "respondent_id", "respondent", "id"), email=("email", "email address"),
+                 key=("respondent id", "respondent_id", "respondent", "id", "id."), email=("email", "email address"),
                  submitted=("timestamp", "submitted"))
 
 SPECS: dict[str, ToolSpec] = {"qualtrics": _QUALTRICS, "surveymonkey": _SURVEYMONKEY, "google-forms": _GOOGLE,

@@ -193,3 +193,14 @@ def test_special_files_are_refused_not_read_forever(stocked, tmp_path):
     (ws / "engagement.yaml").write_text("client: A\nquestionnaire: /dev/zero\n", encoding="utf-8")
     code, output = run(["-w", str(ws), "responses"], subprocess_=True)
     assert code == 1 and "Traceback" not in output and "/dev/zero: not a regular file" in output
+
+
+def test_close_header_suggestions_on_a_100k_column_file(corpus, stocked, tmp_path):
+    """A mapping naming a column the file lacks: refused with the closest headers, even among 100,000."""
+    folder, _ = corpus
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("role_column: What is your rol\n", encoding="utf-8")
+    code, output = run(["-w", str(stocked.root), "import", "--dry-run", "--mapping", str(mapping),
+                        str(folder / "columns-100k.csv")], subprocess_=True)
+    assert code == 1 and "Traceback" not in output
+    assert "closest headers: 'What is your role?'" in output
