@@ -268,7 +268,7 @@ def test_rate_limit_allows_ten_answers_a_second_and_stops_a_flood(room):
             for i in range(10):
                 r = await phone.answer(qids[(second * 10 + i) % len(qids)], 1 + (second + i) % 5)
                 assert r.status_code == 200, r.text
-        codes = [(await phone.answer(qids[0], 1 + i % 5)).status_code for i in range(100)]  # same instant
+        codes = [(await phone.answer(qids[0], 1 + i % 5)).status_code for i in range(300)]  # same instant
         assert 429 in codes
     run(go())
 

@@ -243,7 +243,7 @@ def test_cli_json_line_answers_resume_and_score_like_an_import(tmp_path, runner)
     root = tmp_path / "room"
     ws = new_workspace(root)
     q = ws.questionnaire
-    records = synthesize(q, 8, seed=5)
+    records = synthesize(q, 8, seed=5, straight_liners=0, speeders=0)
     proc, info = _start_cli(root, "--expected", "8")
     try:
         assert set(info) == {"participant_url", "join_code", "facilitator_url"}

@@ -68,7 +68,7 @@ class Settings:
     heartbeat: float = 15.0
     results_interval: float = 2.0
     answer_rate: float = 20.0          # per device per second (a phone needs 10)
-    answer_burst: float = 40.0
+    answer_burst: float = 120.0         # a whole questionnaire answered in one go (scripts, fast tappers)
     join_fail_per_minute: float = 10.0  # wrong codes per IP per minute
     clock: Callable[[], float] = time.monotonic
     should_stop: Callable[[], bool] = lambda: False
