@@ -40,7 +40,7 @@ from .store import Store, _now, open_store
 if TYPE_CHECKING:
     from .engagement import Workspace
 
-IMPORTED, REFUSED, UNCHANGED, DRY_RUN = "imported", "refused", "unchanged", "dry-run"
+IMPORTED, REFUSED, UNCHANGED, DRY_RUN, SKIPPED = "imported", "refused", "unchanged", "dry-run", "skipped"
 POLICY = ("each file is imported in its own transaction: a file with unreadable answers or conflicts "
           "is refused before anything of it is written; files already imported stay as they are")
 
@@ -68,6 +68,7 @@ class FileReport:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     message: str | None = None
     import_id: int | None = None
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)   # question id -> column it came from
 
     @property
     def name(self) -> str:
@@ -86,6 +87,8 @@ class FileReport:
         if self.status in (IMPORTED, DRY_RUN):
             verb = "would import" if self.status == DRY_RUN else "imported"
             return f"{self.path}{src}: {verb}: {counts}"
+        if self.status == REFUSED:
+            return f"{self.path}{src}: refused, nothing of it stored"
         return f"{self.path}{src}: {self.status}: {self.message or counts}"
 
 
@@ -114,11 +117,31 @@ class ImportReport:
         return {"round": self.round, "dry_run": self.dry_run, "policy": self.policy, "ok": self.ok,
                 "files": [asdict(f) for f in self.files]}
 
-    def summary_lines(self, max_problems: int = 50) -> list[str]:
-        """Human-readable lines: one per file, then its problems, skips and flags."""
+    def batch_lines(self) -> list[str]:
+        """For several files: which were stored, unchanged, skipped and refused."""
+        if len(self.files) < 2:
+            return []
+        lines = []
+        for status, label in ((IMPORTED, "stored"), (DRY_RUN, "would store"), (UNCHANGED, "unchanged"),
+                              (SKIPPED, "skipped"), (REFUSED, "refused")):
+            names = [f.path for f in self.files if f.status == status]
+            if names:
+                lines.append(f"{label} ({len(names)}): {', '.join(names)}")
+        return lines
+
+    def summary_lines(self, max_problems: int = 50, columns: bool = False) -> list[str]:
+        """Human-readable lines: one per file, then its problems, skips and flags
+        (and, with ``columns``, the column each question was read from)."""
         lines = []
         for f in self.files:
+            if f.status == REFUSED and not (f.problems or f.conflicts or f.unmapped or f.skipped):
+                continue  # nothing to list: the one-line refusal says it all
             lines.append(f.summary_line())
+            if columns and f.columns:
+                lines.append("  columns read:")
+                for qid, where in f.columns.items():
+                    lines.append(f"    {qid:<12} <- column {where['column']} {where['header']!r} "
+                                 f"({where['matched_by']})")
             shown = f.problems[:max_problems]
             for p in shown:
                 lines.append(f"  row {p['row']}, column {p['column']!r}: {p['value']!r}: {p['why']}")
@@ -269,15 +292,57 @@ def _prepare(parsed: Any, q: Questionnaire, skip_invalid: bool) -> _Prepared:
     return _Prepared(resp.reset_index(drop=True), ans.reset_index(drop=True), problems, skipped, invalid)
 
 
-def _assign_identities(prep: _Prepared, source: str, stem: str) -> None:
-    """Identity, content hash, in-file duplicates and candidate respondent ids."""
+SKIP_CONFLICTING_ID = "same respondent id on several rows with different answers"
+
+
+def _row_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _split_content(identity: str) -> tuple[str, str, int] | None:
+    """``content:<hash>@<time>[#n]`` -> (hash, time, n); None for other identities."""
+    if not identity.startswith("content:"):
+        return None
+    body = identity[len("content:"):]
+    n = 1
+    if "#" in body:
+        body, _, tail = body.rpartition("#")
+        n = int(tail) if tail.isdigit() else 1
+    hash_, _, time = body.partition("@")
+    return hash_, time, n
+
+
+def _same_time(a: str, b: str) -> bool:
+    """Times agree to the precision both carry (ISO text cut to minutes, seconds or a
+    fraction): the shorter is a prefix of the longer. No time at all agrees with any."""
+    if not a or not b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return long_.startswith(short)
+
+
+def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bool, q: Questionnaire) -> None:
+    """Identity, content hash, in-file duplicates and candidate respondent ids.
+
+    With a response id (or, failing that, an e-mail) the id decides. Without one, the
+    identity is every cell of the row plus the submission time at the file's full
+    precision; identical rows inside one file are distinct respondents (``#2``...),
+    flagged, never merged. The same id twice with different answers is refused
+    (``skip_invalid`` skips every row of that id instead).
+    """
+    from .importers.tools import damaged_ids
+
+    source = parsed.source
     resp, ans = prep.respondents, prep.answers
     resp["content_hash"] = resp["source_row"].map(_fingerprints(resp, ans)).astype("str")
     keys = [_text(k) for k in resp["response_key"]]
+    broken = set(damaged_ids([k for k in keys if k]))
     emails = [(_text(e) or "").casefold() or None for e in resp["email"]]
+    row_keys = getattr(parsed, "row_keys", None) or {}
+    row_times = getattr(parsed, "row_times", None) or {}
     kinds, base = [], []
-    for key, email, fp in zip(keys, emails, resp["content_hash"], strict=True):
-        if key:
+    for key, email, fp, row in zip(keys, emails, resp["content_hash"], resp["source_row"], strict=True):
+        if key and key not in broken:
             kinds.append("key")
             base.append(f"key:{source}:{key}")
         elif email:
@@ -285,10 +350,36 @@ def _assign_identities(prep: _Prepared, source: str, stem: str) -> None:
             base.append(f"email:{email}")
         else:
             kinds.append("content")
-            base.append(f"content:{fp}")
+            text = row_keys.get(int(row))
+            base.append(f"content:{_row_hash(text) if text is not None else fp}@{row_times.get(int(row), '')}")
+    resp["identity_kind"] = kinds
+    resp["base_identity"] = base
+
+    # The same response id on rows with different answers: which row is the respondent?
+    by_key: dict[str, list[int]] = {}
+    for i, (kind, ident) in enumerate(zip(kinds, base, strict=True)):
+        if kind == "key":
+            by_key.setdefault(ident, []).append(i)
+    clash: set[int] = set()
+    hashes = resp["content_hash"].tolist()
+    for ident, idx in by_key.items():
+        if len(idx) > 1 and len({hashes[i] for i in idx}) > 1:
+            clash.update(idx)
+            rows = [int(resp["source_row"].iat[i]) for i in idx]
+            key = ident.split(":", 2)[-1]
+            prep.problems.append({"row": rows[0], "column": "respondent id", "value": key,
+                                  "why": f"respondent id {key!r} is on rows {', '.join(map(str, rows))} with "
+                                         "different answers; which one counts?"})
+    if clash and skip_invalid:
+        prep.skipped[SKIP_CONFLICTING_ID] += len(clash)
+
     seen: dict[str, list[str]] = {}
     identity, keep = [], []
-    for kind, ident, fp in zip(kinds, base, resp["content_hash"], strict=True):
+    for i, (kind, ident, fp) in enumerate(zip(kinds, base, resp["content_hash"], strict=True)):
+        if i in clash:
+            keep.append(False)
+            identity.append(ident)
+            continue
         group = seen.setdefault(ident, [])
         if kind != "content" and fp in group:
             keep.append(False)  # the same person submitting the same answers twice
@@ -297,25 +388,48 @@ def _assign_identities(prep: _Prepared, source: str, stem: str) -> None:
         group.append(fp)
         keep.append(True)
         identity.append(ident if len(group) == 1 else f"{ident}#{len(group)}")
-    resp["identity_kind"] = kinds
-    resp["base_identity"] = base
     resp["identity"] = identity
-    dropped = [not k for k in keep]
-    if any(dropped):
-        prep.skipped[SKIP_DUPLICATE_IN_FILE] += sum(dropped)
-        gone = set(resp.loc[dropped, "source_row"])
+    dupes = [not k and i not in clash for i, k in enumerate(keep)]
+    if any(dupes):
+        prep.skipped[SKIP_DUPLICATE_IN_FILE] += sum(dupes)
+    if not all(keep):
+        gone = set(resp.loc[[not k for k in keep], "source_row"])
         resp = resp[keep].reset_index(drop=True)
         prep.answers = prep.answers[~prep.answers["source_row"].isin(gone)].reset_index(drop=True)
-    # Several kept submissions under one key/e-mail, or identical answers: flag them all.
-    multi = resp["base_identity"].map(resp["base_identity"].value_counts()) > 1
-    resp["flags"] = [[] for _ in range(len(resp))]
-    for i in resp.index[multi]:
-        kind = resp.at[i, "identity_kind"]
-        resp.at[i, "flags"].append({"key": quality.DUPLICATE_ID, "email": quality.DUPLICATE_EMAIL,
-                                    "content": quality.IDENTICAL_ANSWERS}[kind])
+    # Several kept submissions under one key/e-mail, or identical rows: flag them all.
+    multi = (resp["base_identity"].map(resp["base_identity"].value_counts()) > 1).tolist()
+    same_answers = (resp["content_hash"].map(resp["content_hash"].value_counts()) > 1).tolist()
+    enough = _enough_scale_answers(resp, prep.answers, q)
+    flags: list[list[str]] = []
+    for is_multi, same, kind, ident, row in zip(multi, same_answers, resp["identity_kind"].tolist(),
+                                                resp["base_identity"].tolist(), resp["source_row"].tolist(),
+                                                strict=True):
+        mine: list[str] = []
+        long_enough = enough.get(int(row), False)
+        if is_multi:
+            if kind == "key":
+                mine.append(quality.DUPLICATE_ID)
+            elif kind == "email":
+                mine.append(quality.DUPLICATE_EMAIL)
+            elif not ident.endswith("@") or long_enough:
+                # identical to the submission time (or a long identical row): possibly one person twice
+                mine.append(quality.POSSIBLE_DUPLICATE)
+        if same and long_enough:
+            mine.append(quality.IDENTICAL_ANSWERS)
+        flags.append(mine)
+    resp["flags"] = flags
     resp["id_candidate"] = [k if k else f"{stem}-r{int(r)}" for k, r in
                             zip([_text(k) for k in resp["response_key"]], resp["source_row"], strict=True)]
     prep.respondents = resp
+
+
+def _enough_scale_answers(resp: pd.DataFrame, answers: pd.DataFrame, q: Questionnaire) -> dict[int, bool]:
+    """source_row -> whether the row has enough answered scale items for 'identical answers'
+    to mean anything (a 1-question survey has identical answers everywhere)."""
+    scale = [qid for qid, qq in q.questions.items() if qq.type == "scale"]
+    a = answers[(answers["state"] == ANSWERED) & answers["value"].notna() & answers["question_id"].isin(scale)]
+    counts = a.groupby("source_row").size().to_dict() if len(a) else {}
+    return {int(r): counts.get(r, 0) >= quality.MIN_IDENTICAL_ITEMS for r in resp["source_row"].tolist()}
 
 
 def _add_quality_flags(prep: _Prepared, q: Questionnaire) -> None:
@@ -354,43 +468,90 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
     path = Path(parsed.path)
     stem = path.stem
     report.source, report.sha256 = parsed.source, parsed.sha256
+    report.columns = dict(getattr(parsed, "columns", None) or {})
     report.unmapped = list(parsed.unmapped_columns or [])
     report.warnings = list(parsed.warnings or [])
     prep = _prepare(parsed, q, skip_invalid)
+    _assign_identities(prep, parsed, stem, skip_invalid, q)
     report.problems = prep.problems
     report.invalid_cells_blanked = prep.invalid_cells
     if prep.problems and not skip_invalid:
         report.skipped = dict(prep.skipped)
         report.status = REFUSED
         first = prep.problems[0]
-        report.message = (f"{len(prep.problems)} unreadable answer{'s' if len(prep.problems) != 1 else ''} "
-                          f"(first: row {first['row']}, column {first['column']!r}: {first['value']!r}); "
-                          "nothing was stored (use --skip-invalid to store them as blank and skip "
-                          "respondents without a readable role)")
+        n = len(prep.problems)
+        what = "unreadable answer" if all(p["column"] != "respondent id" for p in prep.problems) else "problem"
+        report.message = (f"{n} {what}{'s' if n != 1 else ''} (first: row {first['row']}, column "
+                          f"{first['column']!r}: {first['value']!r}); nothing was stored (use "
+                          "--skip-invalid to store unreadable answers as blank and skip respondents without a "
+                          "readable role or with a conflicting id)")
         return
-    _assign_identities(prep, parsed.source, stem)
     _add_quality_flags(prep, q)
     resp, ans = prep.respondents, prep.answers
 
     conn = store.conn
     with store.transaction():
-        earlier = conn.execute("SELECT file_name, imported_at FROM imports WHERE round = ? AND sha256 = ? "
-                               "AND status = ?", (round, parsed.sha256, IMPORTED)).fetchone()
-        if earlier:
+        earlier = conn.execute("SELECT file_name, imported_at, id, counts FROM imports WHERE round = ? AND sha256 = ? "
+                               "AND status = ? ORDER BY id DESC", (round, parsed.sha256, IMPORTED)).fetchone()
+        if earlier and not replace:
             report.status = UNCHANGED
             report.message = f"already imported ({earlier[0]}, {earlier[1]}); nothing changed"
+            gone = _removed_since(conn, parsed.sha256, round)
+            if gone:
+                report.message += (f"; {gone} of its respondent(s) are no longer stored (removed or replaced "
+                                   "since): import it again with --replace to restore them")
             report.skipped = dict(prep.skipped)
             return
         stored = {ident: (pk, rid, fp) for ident, pk, rid, fp in conn.execute(
             "SELECT identity, pk, respondent_id, content_hash FROM respondents WHERE round = ?", (round,))}
         stored_hashes = {fp for _, _, fp in stored.values()}
         taken = {rid for _, rid, _ in stored.values()}
+        # Respondents without an id, by row hash: matched on time at the precision both files carry.
+        # (Stores written before identities carried the row and its time hold 'content:<answers hash>':
+        # those still match a respondent with the same answers.)
+        by_hash: dict[str, list[tuple[str, str]]] = {}
+        legacy: dict[str, list[str]] = {}
+        for ident in stored:
+            parts = _split_content(ident)
+            if parts and "@" in ident:
+                by_hash.setdefault(parts[0], []).append((parts[1], ident))
+            elif parts:
+                legacy.setdefault(parts[0], []).append(ident)
+        used: set[str] = set()
+        enough = _enough_scale_answers(resp, ans, q)
         to_replace: list[int] = []
         keep = []
         ids = []
+        idents = []
         for i, ident, fp, kind, row, cand in zip(resp.index, resp["identity"], resp["content_hash"],
                                                  resp["identity_kind"], resp["source_row"], resp["id_candidate"],
                                                  strict=True):
+            if kind == "content":
+                hash_, time, _ = _split_content(ident)
+                match = next((s_ident for s_time, s_ident in by_hash.get(hash_, [])
+                              if s_ident not in used and _same_time(s_time, time)), None)
+                if match is None:
+                    match = next((s for s in legacy.get(fp, []) if s not in used), None)
+                if match is not None:
+                    used.add(match)
+                    report.duplicate += 1
+                    keep.append(False)
+                    ids.append(None)
+                    idents.append(match)
+                    continue
+                ident = base = f"content:{hash_}@{time}"
+                n = 1
+                while ident in stored or ident in used:
+                    n += 1
+                    ident = f"{base}#{n}"
+                used.add(ident)
+                idents.append(ident)
+                ids.append(_unique_id(cand, stem, taken))
+                if fp in stored_hashes and enough.get(int(row)) and quality.IDENTICAL_ANSWERS not in resp.at[i, "flags"]:
+                    resp.at[i, "flags"].append(quality.IDENTICAL_ANSWERS)
+                keep.append(True)
+                continue
+            idents.append(ident)
             old = stored.get(ident)
             if old is not None and old[2] == fp:
                 report.duplicate += 1
@@ -404,9 +565,10 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
                 ids.append(old[1])  # the replacement keeps the respondent's id
             else:
                 ids.append(_unique_id(cand, stem, taken))
-                if fp in stored_hashes and quality.IDENTICAL_ANSWERS not in resp.at[i, "flags"]:
+                if fp in stored_hashes and enough.get(int(row)) and quality.IDENTICAL_ANSWERS not in resp.at[i, "flags"]:
                     resp.at[i, "flags"].append(quality.IDENTICAL_ANSWERS)
             keep.append(True)
+        resp = resp.assign(identity=idents)
         if report.conflicts and not replace:
             report.status = REFUSED
             report.skipped = dict(prep.skipped)
@@ -432,10 +594,10 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
                   "invalid_cells_blanked": report.invalid_cells_blanked}
         cur = conn.execute(
             "INSERT INTO imports(round, file_name, file_path, sha256, source, imported_at, counts, problems,"
-            " unmapped, skipped, quality, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " unmapped, skipped, quality, status, columns, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (round, path.name, str(path.resolve()), parsed.sha256, parsed.source, _now(), json.dumps(counts),
              json.dumps(report.problems), json.dumps(report.unmapped), json.dumps(report.skipped),
-             json.dumps(qual), IMPORTED))
+             json.dumps(qual), IMPORTED, json.dumps(report.columns), json.dumps(report.warnings)))
         import_id = cur.lastrowid
         if to_replace:
             pks = [(pk,) for pk in to_replace]
@@ -464,6 +626,18 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
         report.status = IMPORTED
 
 
+def _removed_since(conn: Any, sha256: str, round: str) -> int:
+    """How many respondents the imports of these bytes added that are no longer stored."""
+    total = 0
+    for import_id, counts in conn.execute("SELECT id, counts FROM imports WHERE round = ? AND sha256 = ? AND status = ?",
+                                          (round, sha256, IMPORTED)):
+        added = (json.loads(counts) if counts else {}).get("added", 0) + (json.loads(counts) if counts else {}).get(
+            "replaced", 0)
+        left = conn.execute("SELECT COUNT(*) FROM respondents WHERE import_id = ?", (import_id,)).fetchone()[0]
+        total += max(0, int(added) - int(left))
+    return total
+
+
 class _DryRun(Exception):
     """Rolls a dry run's transaction back."""
 
@@ -486,19 +660,25 @@ def import_responses(workspace: Workspace | str | Path, paths: Sequence[str | Pa
                      source: str = "auto", mapping: Any = None, dry_run: bool = False,
                      skip_invalid: bool = False, replace: bool = False, round: str | None = None,
                      progress: Callable[[int, int, Path], None] | None = None,
-                     questionnaire: Questionnaire | None = None, raise_on_refused: bool = True) -> ImportReport:
+                     questionnaire: Questionnaire | None = None, raise_on_refused: bool = True,
+                     debug: bool = False) -> ImportReport:
     """Import response files into the store of ``workspace`` (or a store path plus ``questionnaire``).
 
     Returns an :class:`ImportReport`. If a file was refused and ``raise_on_refused``
     is true, raises :class:`ImportFailed` (with ``.report``) after every file was
     tried; files imported before or after a refused one stay imported. ``mapping``
-    is a mapping object or a path to a mapping YAML file.
+    is a mapping object or a path to a mapping YAML file. A file that breaks the
+    reader in a way it did not foresee is refused like any other (``debug`` re-raises).
     """
     from .importers import load_mapping, read_responses
 
     if isinstance(paths, str | Path):
         paths = [paths]
     paths = [Path(p) for p in paths]
+    folders = [p for p in paths if p.is_dir()]
+    if folders:
+        raise ImportFailed("is a folder; name the files in it (for example "
+                           f"{folders[0] / '*.xlsx'}); nothing was imported", file=folders[0])
     if isinstance(workspace, str | Path):
         store_path = Path(workspace)
         if questionnaire is None:
@@ -517,12 +697,27 @@ def import_responses(workspace: Workspace | str | Path, paths: Sequence[str | Pa
             if progress:
                 progress(index, len(paths), path)
             file_report = FileReport(path=str(path))
+            if path.name.startswith(("~$", ".~lock.")):
+                # Excel's (or LibreOffice's) lock file for an open workbook, picked up by a glob.
+                app = "Excel" if path.name.startswith("~$") else "LibreOffice"
+                file_report.status = SKIPPED
+                file_report.message = f"{app} lock file (the workbook is open in {app}), not a response file"
+                report.files.append(file_report)
+                continue
             try:
                 parsed = read_responses(path, questionnaire, source=source, mapping=mapping)
             except AssessmentError as exc:
-                file_report.message = exc.message
+                file_report.message = exc.message if exc.file in (None, str(path)) else exc.one_line()
                 file_report.problems = [{"row": p.line, "column": p.column, "value": "", "why": p.message}
                                         for p in exc.problems]
+                report.files.append(file_report)
+                continue
+            except (Exception, RecursionError, MemoryError) as exc:
+                if debug:
+                    raise
+                text = str(exc).splitlines()[0][:200] if str(exc) else ""
+                file_report.message = (f"could not be read ({type(exc).__name__}{': ' + text if text else ''}); "
+                                       "nothing of it was stored (run with --debug for details)")
                 report.files.append(file_report)
                 continue
             report.files.append(import_parsed(store, parsed, questionnaire, round=rnd, skip_invalid=skip_invalid,

@@ -20,8 +20,12 @@ SPEEDER = "speeder"
 DUPLICATE_EMAIL = "duplicate-email"
 DUPLICATE_ID = "duplicate-id"
 IDENTICAL_ANSWERS = "identical-answers"
+POSSIBLE_DUPLICATE = "possible-duplicate"
 
-MIN_BLOCK_ITEMS = 6
+#: Straight-lining and identical answers mean something only over at least this many
+#: answered scale items (a 1-question survey has 'identical answers' everywhere).
+MIN_BLOCK_ITEMS = 5
+MIN_IDENTICAL_ITEMS = 5
 MIN_SPEEDER_SAMPLE = 5
 SPEEDER_FRACTION = 1 / 3
 
@@ -30,11 +34,13 @@ def straight_liners(answers: pd.DataFrame, questionnaire: Questionnaire, *, key:
                     min_items: int = MIN_BLOCK_ITEMS) -> set:
     """Respondents who gave the same answer to every scale item of a block.
 
-    Blocks are each dimension, and the whole questionnaire (the items sharing one
-    scale): a respondent is flagged when, in some block, they answered at least
-    ``min_items`` scale items and all with the same scale value. Fewer answered items
-    cannot tell a pattern from a real opinion; the whole-questionnaire block catches
-    respondents whose role is asked only a few items per dimension.
+    Blocks are the whole questionnaire (the items sharing one scale), and each
+    dimension whose answered items run both ways (reverse-keyed and not): a respondent
+    is flagged when, in such a block, they answered at least ``min_items`` scale items
+    and all with the same scale value. The same answer to five statements keyed the
+    same way can be a real opinion; to statements keyed both ways it contradicts
+    itself. Straight-liners are left out of the scores by default, so the flag must
+    not catch consistent opinions.
     """
     if answers.empty:
         return set()
@@ -46,11 +52,15 @@ def straight_liners(answers: pd.DataFrame, questionnaire: Questionnaire, *, key:
     found: set = set()
     blocks = {"dimension": {qid: questionnaire.question_dimension[qid] for qid in scale_items},
               "scale": {qid: f"scale:{qq.scale}" for qid, qq in scale_items.items()}}
-    for mapping in blocks.values():
-        b = a.assign(_block=a["question_id"].map(mapping))
-        stats = b.groupby([key, "_block"], sort=False)["value"].agg(["count", "nunique"])
-        hit = stats[(stats["count"] >= min_items) & (stats["nunique"] == 1)]
-        found |= set(hit.index.get_level_values(0))
+    reverse = a["question_id"].map({qid: bool(qq.reverse) for qid, qq in scale_items.items()})
+    for name, mapping in blocks.items():
+        b = a.assign(_block=a["question_id"].map(mapping), _rev=reverse.astype(int))
+        stats = b.groupby([key, "_block"], sort=False).agg(count=("value", "count"), nunique=("value", "nunique"),
+                                                          rev_min=("_rev", "min"), rev_max=("_rev", "max"))
+        hit = (stats["count"] >= min_items) & (stats["nunique"] == 1)
+        if name == "dimension":
+            hit &= stats["rev_min"] != stats["rev_max"]  # both keyings answered alike
+        found |= set(stats[hit].index.get_level_values(0))
     return found
 
 

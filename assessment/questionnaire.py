@@ -29,7 +29,10 @@ TECHNOLOGY = "technology"
 # Units a numeric question may name. A small closed set, so that the survey workbook,
 # importers and the report can each say the same thing ("days", "%"); ``%`` is the
 # spelling version 1 of the bundled questionnaire uses and means the same as ``percent``.
-UNITS = ("days", "weeks", "months", "hours", "percent", "%", "count", "ratio")
+UNITS = ("days", "weeks", "months", "years", "hours", "minutes", "percent", "%", "count", "ratio", "people",
+         "models", "currency", "score")
+#: The same set for membership tests (importers read percentages in every form survey tools write them).
+NUMERIC_UNITS = frozenset(UNITS)
 NonEmpty = Annotated[str, Field(min_length=1)]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
@@ -163,7 +166,7 @@ class Question(_Model):
         for key in ("worst", "best"):
             value = getattr(self, key)
             if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-                raise ValueError(f"`{key}` ({value:g}) must lie within `min`..`max`")
+                raise ValueError(f"`{key}` ({value:g}) lies outside `min`..`max`")
 
     @property
     def scored(self) -> bool:
@@ -182,6 +185,20 @@ class Question(_Model):
         lo = self.min if self.min is not None else lo
         hi = self.max if self.max is not None else hi
         return (float(lo), float(hi)) if lo is not None and hi is not None else None
+
+    @property
+    def percent(self) -> bool:
+        """A percentage question: importers read ``35``, ``35%`` and Excel's 0.35."""
+        return (self.unit or "").strip().casefold() in ("percent", "%")
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The plausible range of a numeric answer (a percentage is 0-100 unless set)."""
+        lo, hi = self.min, self.max
+        if self.percent:
+            lo = 0.0 if lo is None else lo
+            hi = 100.0 if hi is None else hi
+        return lo, hi
 
 
 class Dimension(_Model):

@@ -57,6 +57,8 @@ def _safe_name(name: str) -> str:
 
 
 PROVENANCE_COLUMNS = ["source_file", "source_row", "submitted", "flags", "round"]
+#: The columns of the tidy answer export, in order.
+EXPORT_FIELDS = ["respondent_id", "role", "unit", "question_id", "raw", "value", "state", "source_file", "source_row"]
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -111,7 +113,14 @@ _V2 = """
 ALTER TABLE respondents ADD COLUMN content_hash TEXT;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# v3: the import log says, for every question, the column it was read from (and the notes
+# shown at import time), so "where did this number come from?" has an answer later.
+_V3 = """
+ALTER TABLE imports ADD COLUMN columns TEXT;
+ALTER TABLE imports ADD COLUMN notes TEXT;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -139,8 +148,17 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception (KeyboardInterrupt too) rolls back."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception (KeyboardInterrupt too) rolls back.
+
+        A second writer waits (up to the connection's 30 s busy timeout) for the first to
+        finish, so two imports at once land one after the other; past the timeout it is
+        refused with a clear message and has changed nothing.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"the response store is busy ({exc}: another assess command is writing to it); "
+                             "nothing was changed, try again when it has finished", file=self.path) from None
         try:
             yield self.conn
         except BaseException:
@@ -204,12 +222,12 @@ class Store:
         rnd = self.resolve_round(round)
         cur = self.conn.execute(
             "SELECT id, round, file_name, file_path, sha256, source, imported_at, counts, problems,"
-            " unmapped, skipped, quality, status FROM imports WHERE round = ? ORDER BY id", (rnd,))
+            " unmapped, skipped, quality, status, columns, notes FROM imports WHERE round = ? ORDER BY id", (rnd,))
         names = [d[0] for d in cur.description]
         out = []
         for row in cur.fetchall():
             rec = dict(zip(names, row, strict=True))
-            for key in ("counts", "problems", "unmapped", "skipped", "quality"):
+            for key in ("counts", "problems", "unmapped", "skipped", "quality", "columns", "notes"):
                 rec[key] = json.loads(rec[key]) if rec[key] else None
             out.append(rec)
         return out
@@ -277,6 +295,19 @@ class Store:
                 found[rid] = row[0]
         return found
 
+    def answer_rows(self, round: str | None = None, question_order: list[str] | None = None) -> list[dict[str, Any]]:
+        """One dict per stored answer, with its respondent and where it came from (see
+        :data:`EXPORT_FIELDS`): what ``assess responses export`` writes, so any value can be
+        checked against the cell it was read from."""
+        rnd = self.resolve_round(round)
+        order = {qid: i for i, qid in enumerate(question_order or [])}
+        rows = self.conn.execute(
+            "SELECT r.pk, r.respondent_id, r.role, r.unit, a.question_id, a.raw, a.value, a.state, r.source_file,"
+            " r.source_row FROM answers a JOIN respondents r ON a.respondent = r.pk WHERE r.round = ?",
+            (rnd,)).fetchall()
+        rows.sort(key=lambda t: (t[0], order.get(t[4], len(order)), t[4]))
+        return [dict(zip(EXPORT_FIELDS, t[1:], strict=True)) for t in rows]
+
     # -- changing -------------------------------------------------------------------
 
     def remove_respondents(self, ids: Iterable[str], round: str | None = None) -> int:
@@ -327,6 +358,11 @@ def _migrate(conn: sqlite3.Connection, path: Path | None, upto: int = SCHEMA_VER
     if version >= upto:
         return
     conn.execute("BEGIN IMMEDIATE")
+    # Another process may have created or upgraded the store while we waited for the lock.
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version >= upto:
+        conn.execute("COMMIT")
+        return
     try:
         for number in range(version, upto):
             for statement in MIGRATIONS[number].split(";"):
@@ -358,6 +394,12 @@ def open_store(path: str | Path | None, *, create: bool = True, _upto: int = SCH
         # and checking every answer row on insert costs more than the import itself.
         conn.execute("PRAGMA cache_size = -65536")
         _migrate(conn, target, _upto)
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreError("the response store is busy (another assess command is writing to it); try again "
+                             "when it has finished", file=target) from None
+        raise StoreError(f"not a readable response store ({exc})", file=target) from None
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StoreError(f"not a readable response store ({exc})", file=target) from None
@@ -417,3 +459,51 @@ def responses_summary(workspace: Workspace, round: str | None = None) -> dict[st
             "flagged": sum(1 for p in listed if p["flags"]),
             "list": listed, "imports": imports}
 
+
+def export_answers(workspace: Workspace, path: str | Path | None, *, format: str = "csv",
+                   round: str | None = None) -> tuple[str | None, int]:
+    """Write every stored answer of a round, one row each (:data:`EXPORT_FIELDS`).
+
+    ``path`` None returns the text instead of writing it. The file is written
+    atomically: a half-written export never appears under its name. Returns
+    (text or None, number of rows).
+    """
+    import csv
+    import io
+
+    from .fileio import dump_json, write_text_atomic
+
+    if format not in ("csv", "json"):
+        raise StoreError(f"unknown export format {format!r}; use csv or json", file=path)
+    order = list(workspace.questionnaire.questions)  # also validates engagement.yaml before anything is read
+    if not workspace.store_path.exists():
+        rows: list[dict[str, Any]] = []
+        if round is not None and round != DEFAULT_ROUND:
+            raise StoreError(f"no round {round!r}; nothing was imported yet", file=workspace.store_path)
+    else:
+        with open_store(workspace.store_path, create=False) as store:
+            rows = store.answer_rows(round, order)
+    if format == "json":
+        text = dump_json(rows) + "\n"
+    else:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(EXPORT_FIELDS)
+        for row in rows:
+            writer.writerow(["" if row[k] is None else _csv_number(row[k]) if k == "value" else row[k]
+                             for k in EXPORT_FIELDS])
+        text = buf.getvalue()
+    if path is None:
+        return text, len(rows)
+    target = Path(path)
+    if target.is_dir():
+        raise StoreError("is a folder; give a file name for the export", file=target)
+    try:
+        write_text_atomic(target, text)
+    except OSError as exc:
+        raise StoreError(f"cannot write the export: {exc.strerror or exc}", file=target) from None
+    return None, len(rows)
+
+
+def _csv_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -39,6 +39,20 @@ _THIN = Side(style="thin", color="BFBFBF")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
+def _range(q: Question) -> tuple[float, float]:
+    """What the workbook accepts: the question's plausible range (``min``/``max``, 0-100 for a
+    percentage), else its scoring anchors."""
+    lo, hi = q.answer_range or (0.0, 100.0)
+    b_lo, b_hi = q.bounds
+    return (lo if b_lo is None else b_lo), (hi if b_hi is None else b_hi)
+
+
+def _unit(q: Question) -> str:
+    if q.percent:
+        return " %"
+    return f" {q.unit}" if q.unit else ""
+
+
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
@@ -49,9 +63,8 @@ def _answer_hint(q: Question, questionnaire: Questionnaire) -> str:
         assert scale is not None
         return "pick from list"
     if q.type == "numeric":
-        lo, hi = q.answer_range  # min..max where the questionnaire sets them
-        unit = f" {q.unit}" if q.unit else ""
-        return f"a number, {_fmt(lo)}-{_fmt(hi)}{unit}"
+        lo, hi = _range(q)
+        return f"a number, {_fmt(lo)}-{_fmt(hi)}{_unit(q)}"
     return "free text"
 
 
@@ -198,8 +211,8 @@ def _responses(ws, questionnaire: Questionnaire, refs: dict[str, str], rows: int
                     scale_dvs[q.scale] = dv
                 dv.add(cells)
             elif q.type == "numeric":
-                lo, hi = q.answer_range  # min..max where the questionnaire sets them
-                unit = f" {q.unit}" if q.unit else ""
+                lo, hi = _range(q)
+                unit = _unit(q)
                 dv = DataValidation(type="decimal", operator="between", formula1=_fmt(lo), formula2=_fmt(hi),
                                     allow_blank=True, showErrorMessage=True, errorTitle="Not a number in range",
                                     error=f"Type a number from {_fmt(lo)} to {_fmt(hi)}{unit} "
@@ -244,11 +257,19 @@ def build_survey_workbook(questionnaire: Questionnaire, *, client: str | None = 
 
 
 def write_survey_workbook(questionnaire: Questionnaire, path: str | Path, *, client: str | None = None,
-                          rows: int = ANSWER_ROWS) -> Path:
-    """Write the survey workbook to ``path`` atomically (a half-written file never appears)."""
+                          rows: int = ANSWER_ROWS, force: bool = False) -> Path:
+    """Write the survey workbook to ``path`` atomically (a half-written file never appears).
+
+    An existing file is refused unless ``force``: it may be a workbook someone filled in.
+    """
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
         raise ReportError("the survey workbook must be an .xlsx file", file=target)
+    if target.is_dir():
+        raise ReportError("is a folder, not a workbook file", file=target)
+    if target.exists() and not force:
+        raise ReportError("already exists (it may hold answers); choose another name or use --force to "
+                          "overwrite it", file=target)
     if not target.parent.is_dir():
         raise ReportError("the folder does not exist", file=target)
     wb = build_survey_workbook(questionnaire, client=client, rows=rows)
@@ -256,4 +277,6 @@ def write_survey_workbook(questionnaire: Questionnaire, path: str | Path, *, cli
         atomic_write(target, lambda tmp: wb.save(tmp))
     except PermissionError:
         raise ReportError("cannot write (is it open in Excel?)", file=target) from None
+    except OSError as exc:
+        raise ReportError(f"cannot write: {exc.strerror or exc}", file=target) from None
     return target

@@ -9,6 +9,7 @@ expanding exponentially.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +91,18 @@ def load_yaml(source: str | Path, *, text: str | None = None) -> tuple[Any, Posi
     if text is None:
         path = Path(source)
         try:
-            size = path.stat().st_size
-            if size > MAX_BYTES:
-                raise YamlLoadError(Problem(f"file is {size:,} bytes; larger than {MAX_BYTES:,}", file))
-            raw = path.read_bytes()
+            st = path.stat()
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(st.st_mode):
+                # /dev/zero, a FIFO, a socket: reading could block or never end
+                raise YamlLoadError(Problem("not a regular file", file))
+            if st.st_size > MAX_BYTES:
+                raise YamlLoadError(Problem(f"file is {st.st_size:,} bytes; larger than {MAX_BYTES:,}", file))
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+            if len(raw) > MAX_BYTES:
+                raise YamlLoadError(Problem(f"file is larger than {MAX_BYTES:,} bytes", file))
         except FileNotFoundError:
             raise YamlLoadError(Problem("file not found", file)) from None
         except IsADirectoryError:

@@ -145,7 +145,8 @@ def test_identical_answers_without_identity_are_kept_and_flagged(tmp_path, q):
     rows = [person(2), person(3)]  # no key, no e-mail, same answers: maybe two people, never dropped
     with open_store(tmp_path / "s.sqlite") as store:
         rep = import_parsed(store, make_parsed(tmp_path / "t.xlsx", rows, q), q)
-        assert rep.added == 2 and rep.quality == {"identical-answers": ["t-r2", "t-r3"]}
+        # too few scale answers for 'identical' to mean anything, and no time to tell them apart: not flagged
+        assert rep.added == 2 and rep.quality == {}
         # the same rows in a re-saved copy are recognised as already stored
         again = make_parsed(tmp_path / "t-copy.xlsx", rows + [person(4, role="ds")], q)
         again.sha256 = "different bytes"
@@ -157,8 +158,8 @@ def test_damaged_duplicate_keys_are_kept_with_distinct_ids(tmp_path, q):
     rows = [person(2, key="1.14628E+11"), person(3, key="1.14628E+11", agree="Disagree")]
     with open_store(tmp_path / "s.sqlite") as store:
         rep = import_parsed(store, make_parsed(tmp_path / "sm.csv", rows, q, source="surveymonkey"), q)
-        assert rep.added == 2
-        assert rep.quality == {"duplicate-id": ["1.14628E+11", "sm-1.14628E+11"]}
+        # a damaged id tells nobody apart: the rows' cells do, so both are kept and nothing is refused
+        assert rep.added == 2 and rep.problems == []
 
 
 def test_dry_run_reports_without_writing(tmp_path, q):
@@ -198,12 +199,12 @@ def tidy(rows):
     return pd.DataFrame(cells, columns=["respondent_id", "question_id", "value", "state"])
 
 
-def test_straight_lining_needs_six_identical_answers_in_a_block():
+def test_straight_lining_needs_five_identical_answers_in_a_block():
     six = six_item_questionnaire()
     answers = tidy({
         "flat": {f"Q{i}": 4 for i in range(1, 8)},
         "varied": {f"Q{i}": 4 if i != 3 else 2 for i in range(1, 8)},
-        "too-few": {**{f"Q{i}": 4 for i in range(1, 6)}, "Q6": None, "Q7": None},
+        "too-few": {**{f"Q{i}": 4 for i in range(1, 5)}, "Q5": None, "Q6": None, "Q7": None},
     })
     assert quality.straight_liners(answers, six) == {"flat"}
 

@@ -385,12 +385,14 @@ def test_all_problems_reported_at_once(tmp_path, worked):
     assert parsed.respondents["role"].isna().sum() == 2
 
 
-def test_missing_role_column_is_one_problem(tmp_path, worked):
+def test_missing_role_column_refuses_the_file_once(tmp_path, worked):
+    """Issue #11 item 13: not 'unreadable answers in a column that does not exist', and no
+    "'Role' or 'Role'"."""
     rows = [[c for j, c in enumerate(r) if j != 2] for r in google_rows()]
-    parsed = read_responses(write_csv(tmp_path / "g.csv", rows), worked)
-    assert len(parsed.problems) == 1
-    assert "role" in parsed.problems[0].why
-    assert parsed.respondents["role"].isna().all()
+    with pytest.raises(ImportFailed, match="no column holds the respondent's role") as info:
+        read_responses(write_csv(tmp_path / "g.csv", rows), worked)
+    assert "g.csv" in str(info.value)
+    assert str(info.value).count("'Role'") <= 1
 
 
 def test_number_forms():

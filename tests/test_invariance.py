@@ -22,7 +22,7 @@ def _score_json(runner, tmp_path, name, header, rows):
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
-    ws = init_workspace(tmp_path / f"ws-{name}", "Invariance")
+    ws = init_workspace(tmp_path / f"ws-{name}", "Invariance", questionnaire="ai-friction")
     result = runner.invoke(cli, ["-w", str(ws.root), "import", str(path)])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["-w", str(ws.root), "score", "--format", "json", "--resamples", "500"])

@@ -106,7 +106,7 @@ BROKEN = {
     # format additions of version 2 (issue #13)
     "min not below max": (lambda d: d["dimensions"][0]["questions"][2].update(min=200, max=100), "`min` must be below"),
     "unknown unit": (lambda d: d["dimensions"][0]["questions"][2].update(unit="fortnights"), "unknown unit"),
-    "best outside bounds": (lambda d: d["dimensions"][0]["questions"][2].update(min=10, max=365), "within `min`..`max`"),
+    "best outside bounds": (lambda d: d["dimensions"][0]["questions"][2].update(min=10, max=365), "lies outside `min`..`max`"),
     "unscored fact with worst": (lambda d: d["dimensions"][0]["questions"][2].update(scored=False, min=0, max=400),
                                  "takes no `worst`/`best`"),
     "unscored fact without bounds": (lambda d: d["dimensions"][0]["questions"][2].update(

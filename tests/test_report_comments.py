@@ -21,7 +21,7 @@ def test_hostile_comment_among_many_appears_literally(tmp_path, runner):
     text_q = next(x.id for x in q.dimension_by_id["trust"].questions if x.type == "text")
     records[17]["answers"][text_q] = HOSTILE
     path = write_export(records, q, "wide", tmp_path / "wide.csv")
-    ws = init_workspace(tmp_path / "ws", "Literal Ltd")
+    ws = init_workspace(tmp_path / "ws", "Literal Ltd", questionnaire="ai-friction")
     ws.engagement_path.write_text(ws.engagement_path.read_text().replace(
         "deployments: []",
         "deployments:\n  - {id: m, name: Claims model, stage: production, pnl_metric: Leakage,"
@@ -40,7 +40,7 @@ def test_hostile_comment_among_many_appears_literally(tmp_path, runner):
 def test_report_without_deployments_is_a_marked_draft_without_empty_plan_pages(tmp_path, runner):
     q = load_questionnaire("ai-friction")
     path = write_export(synthesize(q, 30, seed=9), q, "wide", tmp_path / "wide.csv")
-    ws = init_workspace(tmp_path / "ws", "Draft Ltd")  # no deployments listed yet
+    ws = init_workspace(tmp_path / "ws", "Draft Ltd", questionnaire="ai-friction")  # no deployments listed yet
     assert runner.invoke(cli, ["-w", str(ws.root), "import", str(path)]).exit_code == 0
     out = tmp_path / "draft.pdf"
     result = runner.invoke(cli, ["-w", str(ws.root), "report", "-o", str(out)])

@@ -38,7 +38,7 @@ def _shift(records, questionnaire, dimension, steps):
 def two_rounds(tmp_path_factory):
     root = tmp_path_factory.mktemp("rounds")
     q = load_questionnaire("ai-friction")
-    ws = init_workspace(root / "ws", "Rounds Ltd")
+    ws = init_workspace(root / "ws", "Rounds Ltd", questionnaire="ai-friction")
     ws.engagement_path.write_text(ws.engagement_path.read_text().replace(
         "deployments: []",
         "deployments:\n  - {id: claims, name: Claims triage model, stage: production, pnl_metric: Claims leakage,"

@@ -18,7 +18,7 @@ def _frames(ws):
 
 def test_snapshot_equals_store_and_follows_every_change(tmp_path):
     q = load_questionnaire("ai-friction")
-    ws = init_workspace(tmp_path / "ws", "Snap")
+    ws = init_workspace(tmp_path / "ws", "Snap", questionnaire="ai-friction")
     records = synthesize(q, 30, seed=5)
     write_export(records[:20], q, "wide", tmp_path / "a.csv")
     write_export(records[20:], q, "wide", tmp_path / "b.csv")
@@ -43,7 +43,7 @@ def test_snapshot_equals_store_and_follows_every_change(tmp_path):
 
 def test_damaged_snapshot_is_ignored(tmp_path):
     q = load_questionnaire("ai-friction")
-    ws = init_workspace(tmp_path / "ws", "Snap")
+    ws = init_workspace(tmp_path / "ws", "Snap", questionnaire="ai-friction")
     write_export(synthesize(q, 10, seed=6), q, "wide", tmp_path / "a.csv")
     import_responses(ws, [tmp_path / "a.csv"])
     expected = _frames(ws)[1]

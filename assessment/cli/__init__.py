@@ -75,7 +75,8 @@ def workspace_from(ctx: click.Context):
 
 # Importing the command modules registers their commands on `cli`; they import
 # nothing heavy at module level.
-for _module in ("workspace", "questionnaire", "responses", "score", "plan", "report", "guide", "demo"):
+for _module in ("workspace", "questionnaire", "responses", "score", "plan", "report", "guide", "demo",
+                "workshop"):
     import_module(f"{__name__}.{_module}")
 
 

@@ -18,8 +18,9 @@ SOURCE_CHOICES = ("auto", "template", "wide", "google-forms", "microsoft-forms",
               help="Where to write the survey workbook (.xlsx).")
 @click.option("--rows", type=click.IntRange(1, 5000), default=200, show_default=True,
               help="Answer rows prepared with dropdowns.")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists (it may be a filled-in workbook).")
 @click.pass_context
-def template(ctx: click.Context, output: Path, rows: int) -> None:
+def template(ctx: click.Context, output: Path, rows: int, force: bool) -> None:
     """Write the Excel survey workbook to send to stakeholders.
 
     One row per respondent; dropdowns for roles and answers; instructions and
@@ -28,22 +29,27 @@ def template(ctx: click.Context, output: Path, rows: int) -> None:
     from ..template import write_survey_workbook
 
     ws = workspace_from(ctx)
-    path = write_survey_workbook(ws.questionnaire, output, client=ws.engagement.client, rows=rows)
+    path = write_survey_workbook(ws.questionnaire, output, client=ws.engagement.client, rows=rows, force=force)
     click.echo(f"Wrote {path} ({len(ws.questionnaire.questions)} questions, {rows} answer rows)")
 
 
 @cli.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--source", type=click.Choice(SOURCE_CHOICES), default="auto", show_default=True,
-              help="The survey tool that wrote the files (auto: detect from the content).")
+              help="The survey tool that wrote the files (auto: detect from the content). A file whose "
+                   "header rows do not fit the tool is refused.")
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML file mapping columns and answer labels to the questionnaire.")
-@click.option("--dry-run", is_flag=True, help="Read and check everything, store nothing.")
+@click.option("--dry-run", is_flag=True, help="Read and check everything, store nothing; shows the column "
+                                               "each question is read from.")
 @click.option("--skip-invalid", is_flag=True,
-              help="Store unreadable answers as blank and skip respondents without a readable role "
-                   "(all recorded in the import log) instead of refusing the file.")
+              help="Store unreadable answers as blank and skip respondents without a readable role or "
+                   "whose id is on several rows with different answers (all recorded in the import log) "
+                   "instead of refusing the file.")
 @click.option("--replace", is_flag=True,
-              help="Replace respondents already stored with different answers (default: refuse the file).")
+              help="Replace respondents already stored with different answers (default: refuse the file). "
+                   "Also re-reads a file imported before: respondents removed with `responses remove` "
+                   "come back.")
 @click.option("--round", "round_", default=None, help="Import into this round (default: the current round).")
 @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
 @click.pass_context
@@ -55,23 +61,31 @@ def import_(ctx: click.Context, files: tuple[Path, ...], source: str, mapping: P
     SurveyMonkey, Qualtrics, LimeSurvey and Typeform (csv/tsv/xlsx). A file with
     unreadable answers is refused with every problem listed; a file already
     imported changes nothing; respondents already stored are recognised.
+    Excel lock files (~$*.xlsx) are skipped.
+
+    To bring back respondents removed with `assess responses remove`, import
+    their file again with --replace.
     """
-    from ..collect import import_responses, refused_error
+    from ..collect import import_responses
 
     ws = workspace_from(ctx)
     report = import_responses(ws, list(files), source=source, mapping=mapping, dry_run=dry_run,
-                              skip_invalid=skip_invalid, replace=replace, round=round_, raise_on_refused=False)
+                              skip_invalid=skip_invalid, replace=replace, round=round_, raise_on_refused=False,
+                              debug=bool(ctx.obj and ctx.obj.get("debug")))
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
-        for line in report.summary_lines():
+        for line in report.summary_lines(columns=dry_run):
+            click.echo(line)
+        for line in report.batch_lines():
             click.echo(line)
         if dry_run:
             click.echo("Dry run: nothing was stored.")
+    # Each refusal once, on stderr, as one line naming the file (its rows are listed above).
+    for f in report.refused:
+        click.echo(f"Error: {f.path}: {f.message or 'refused'}", err=True)
     if report.refused:
-        exc = refused_error(report)
-        exc.problems = []  # already listed above (or in the JSON)
-        raise exc
+        ctx.exit(1)
 
 
 @cli.group(invoke_without_command=True)
@@ -137,6 +151,29 @@ def remove(ctx: click.Context, ids: tuple[str, ...], round_: str | None) -> None
     ws = workspace_from(ctx)
     n = remove_respondents(ws, list(ids), round=round_ or ctx.obj.get("round"))
     click.echo(f"Removed {n} respondent(s).")
+
+
+@responses.command("export")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write to this file (default: print).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
+              help="csv or json (default: from the file's suffix, else csv).")
+@click.option("--round", "round_", default=None, help="Which round (default: the current round).")
+@click.pass_context
+def export(ctx: click.Context, output: Path | None, fmt: str | None, round_: str | None) -> None:
+    """Every stored answer, one row each: respondent id, role, unit, question id, raw
+    text as read, parsed value, state (answered/na/blank), source file and row.
+
+    For analysts and notebooks: any value can be checked against the cell it came from.
+    """
+    from ..store import export_answers
+
+    fmt = fmt or ("json" if output is not None and output.suffix.lower() == ".json" else "csv")
+    text, n = export_answers(workspace_from(ctx), output, format=fmt, round=round_ or ctx.obj.get("round"))
+    if text is not None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"Wrote {output} ({n} answer rows)", err=True)
 
 
 @cli.group("round")

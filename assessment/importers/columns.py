@@ -11,11 +11,15 @@ by the mapping, or *unmapped* -- never silently dropped.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import html
 import re
 from dataclasses import dataclass, field
 
 from ..errors import ImportFailed
-from ..questionnaire import Questionnaire, normalise_text
+from ..questionnaire import Questionnaire
+from ..questionnaire import normalise_text as _normalise_text
 from .mapping import Mapping
 from .reading import column_letter
 
@@ -23,6 +27,9 @@ _SM_ANSWER_ROW = {"response", "open-ended response", ""}
 _LEGACY_CODE = re.compile(r"^V\d+$")
 _PANDAS_DUP = re.compile(r"\.\d+$")
 _BRACKET = re.compile(r"^(.*?)\s*\[([^\[\]]+)\]\s*$", re.S)
+# LimeSurvey dual-scale arrays: ``Title [Statement][Scale 1]``
+_DUAL = re.compile(r"^(.*?)\s*\[([^\[\]]+)\]\s*\[([^\[\]]+)\]\s*$", re.S)
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
 _ROLE_NAMES = {"role", "your role", "job role"}
 _UNIT_NAMES = {"business unit", "unit", "department", "your business unit", "your department"}
 _ID_NAMES = {"respondent id", "respondent", "respondent_id"}
@@ -40,7 +47,18 @@ class Column:
     repeat: int = 0             # 0 for the first column with this header, 1 for the next ('Header.1')...
 
 
+@functools.lru_cache(maxsize=65536)
+def normalise_text(text: str) -> str:
+    """:func:`assessment.questionnaire.normalise_text`, memoised: a header is normalised
+    several times (profile, id and text matching), and files can have 100,000 columns."""
+    return _normalise_text(text)
+
+
 def _clean(text: str) -> str:
+    """Header text as matched and shown: HTML tags and entities removed (Typeform writes
+    ``<strong>Question</strong>``), whitespace collapsed."""
+    if "<" in text or "&" in text:
+        text = html.unescape(_TAG.sub(" ", text))
     return " ".join(text.split())
 
 
@@ -51,7 +69,8 @@ def build_columns(rows: list[list[str]], n_header: int, source: str) -> list[Col
     columns: list[Column] = []
     carry = ""
     for j in range(width):
-        raw = [_clean(h[j]) for h in heads]
+        original = [" ".join(h[j].split()) for h in heads]
+        raw = [_clean(h) for h in original]
         letter = column_letter(j)
         title = ""
         if source == "surveymonkey" and n_header == 2:
@@ -67,7 +86,7 @@ def build_columns(rows: list[list[str]], n_header: int, source: str) -> list[Col
         else:
             header = next((h for h in raw if h), "")
         column = Column(j, letter, header or f"(column {letter})", [h.casefold() for h in raw], raw, title)
-        column.keys = {normalise_text(h) for h in raw if h} | {normalise_text(header)}
+        column.keys = {normalise_text(h) for h in {*raw, *original, header} if h}
         if title:
             column.keys |= {normalise_text(f"{title} - {header}"), normalise_text(f"{title} [{header}]")}
         columns.append(column)
@@ -85,10 +104,18 @@ def build_columns(rows: list[list[str]], n_header: int, source: str) -> list[Col
 
 def text_candidates(text: str, *, loose_dash: bool = False) -> list[str]:
     """Normalised texts a header may stand for, most specific first."""
+    return list(_text_candidates(text, loose_dash))
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_candidates(text: str, loose_dash: bool) -> tuple[str, ...]:
     out = [text]
     base = _PANDAS_DUP.sub("", text)
     if base != text:
         out.append(base)
+    dual = _DUAL.match(base)
+    if dual:
+        out += [dual.group(2), f"{dual.group(1)} [{dual.group(2)}]"]
     m = _BRACKET.match(base)
     if m:
         out += [m.group(2), m.group(1)]
@@ -101,16 +128,85 @@ def text_candidates(text: str, *, loose_dash: bool = False) -> list[str]:
         n = normalise_text(t)
         if n and n not in seen:
             seen.append(n)
-    return seen
+    return tuple(seen)
 
 
-def _id_pattern(ids: list[str]) -> re.Pattern[str]:
-    """Ids anywhere in a header; separators optional, since LimeSurvey codes cannot hold ``-``."""
+def _id_alternation(ids: list[str]) -> str:
+    """Ids with optional separators, since LimeSurvey codes cannot hold ``-`` (``GOV01``)."""
     alts = []
     for qid in sorted(ids, key=len, reverse=True):
         parts = re.split(r"[-_.]", qid)
         alts.append("[-_.]?".join(re.escape(p) for p in parts))
-    return re.compile(r"(?<![A-Za-z0-9])(" + "|".join(alts) + r")(?![A-Za-z0-9_])", re.IGNORECASE)
+    return "|".join(alts)
+
+
+@dataclass(frozen=True)
+class IdMatcher:
+    """Finds question ids used *as ids* in a header, never as words inside a sentence.
+
+    An id token is ``[ID]`` anywhere, or a header that is the id or starts with it
+    followed by a space, ``-``, ``.`` or ``:`` (``GOV-01 - Our models ...``,
+    ``GOV-01: ...``). The start-of-header form is case-sensitive (ids are codes;
+    ``Interview the team`` is not the id ``INTERVIEW``); the whole-header and
+    bracket forms are not.
+    """
+
+    bracket: re.Pattern[str]
+    whole: re.Pattern[str]
+    start: re.Pattern[str]
+    squashed: dict[str, str]
+
+    @classmethod
+    def build(cls, ids: list[str]) -> IdMatcher:
+        alt = _id_alternation(ids)
+        return cls(re.compile(r"\[\s*(" + alt + r")\s*\]", re.IGNORECASE),
+                   re.compile(r"^\s*(" + alt + r")\s*$", re.IGNORECASE),
+                   re.compile(r"^\s*(" + alt + r")(?:\s|-|\.|:)"),
+                   {_squash(q): q for q in ids})
+
+    def find(self, header: str) -> set[str]:
+        found = [m.group(1) for m in self.bracket.finditer(header)]
+        for pattern in (self.whole, self.start):
+            m = pattern.match(header)
+            if m:
+                found.append(m.group(1))
+        return {self.squashed[_squash(t)] for t in found if _squash(t) in self.squashed}
+
+
+# How a column was matched, best first: the exact question text beats an id token,
+# which beats a grid form of the text (``Title [Statement]``), which beats a truncated text.
+EXACT, ID, GRID, TRUNCATED = "exact text", "id", "grid or partial text", "truncated text"
+_RANK = {EXACT: 0, ID: 1, GRID: 2, TRUNCATED: 3}
+
+
+def closest_headers(name: str, columns: list[Column], n: int = 3) -> list[str]:
+    """Headers that look most like ``name`` (for 'not in this file' messages).
+
+    Cheap on very wide files: distinct headers only, cut to 200 characters; beyond a
+    few hundred, only those sharing a word with ``name`` (else of similar length) go to
+    difflib's full comparison.
+    """
+    target = normalise_text(name)[:200]
+    if not target:
+        return []
+    by_norm: dict[str, str] = {}
+    for col in columns:
+        key = normalise_text(col.header)[:200]
+        if key and key not in by_norm:
+            by_norm[key] = col.header
+    pool = list(by_norm)
+    if len(pool) > 300:
+        words = set(re.findall(r"\w+", target))
+        scored = [(len(words & set(re.findall(r"\w+", k))), k) for k in pool]
+        sharing = [k for score, k in sorted(scored, key=lambda t: -t[0])[:300] if score]
+        pool = sharing or [k for k in pool if abs(len(k) - len(target)) <= 3][:300]
+    hits = difflib.get_close_matches(target, pool, n=n, cutoff=0.5)
+    return [by_norm[h] for h in hits]
+
+
+def suggest(name: str, columns: list[Column]) -> str:
+    hits = closest_headers(name, columns)
+    return f"; closest headers: {', '.join(repr(h) for h in hits)}" if hits else ""
 
 
 @dataclass
@@ -122,6 +218,12 @@ class ColumnPlan:
     metadata: list[Column]
     unmapped: list[Column]
     warnings: list[str]
+    how: dict[str, str] = field(default_factory=dict)   # question id -> how its column was found
+
+    def provenance(self) -> dict[str, dict[str, str]]:
+        """Question id -> the column it comes from (letter, header, how it was matched)."""
+        return {qid: {"column": col.letter, "header": col.header, "matched_by": self.how.get(qid, "")}
+                for qid, col in self.questions.items()}
 
 
 def _squash(qid: str) -> str:
@@ -134,6 +236,7 @@ def plan_columns(columns: list[Column], questionnaire: Questionnaire, source: st
     mapping = mapping or Mapping()
     warnings: list[str] = []
     by_question: dict[str, Column] = {}
+    how: dict[str, str] = {}
     assigned: dict[int, str] = {}
     profile: dict[str, Column | None] = {"role": None, "unit": None, "id": None}
 
@@ -159,21 +262,22 @@ def plan_columns(columns: list[Column], questionnaire: Questionnaire, source: st
                                file=mapping.file or "mapping")
         hits = resolve(key, ("columns", key))
         if not hits:
-            warnings.append(f"mapping column {key!r} is not in this file")
+            warnings.append(f"mapping column {key!r} is not in this file{suggest(key, columns)}")
             continue
         col = hits[0]
         if qid in by_question:
             raise ImportFailed(f"{mapping.where('columns', key)}: question {qid} is mapped to two columns "
                                f"({by_question[qid].letter} and {col.letter})", file=mapping.file or "mapping")
         by_question[qid] = col
+        how[qid] = "mapping"
         assigned[col.index] = qid
     for name in ("role", "unit", "id"):
         key = getattr(mapping, f"{name}_column")
         if key:
             hits = resolve(key, (f"{name}_column",))
             if not hits:
-                raise ImportFailed(f"{mapping.where(f'{name}_column')}: {name}_column {key!r} is not in this file",
-                                   file=mapping.file or "mapping")
+                raise ImportFailed(f"{mapping.where(f'{name}_column')}: {name}_column {key!r} is not in this file"
+                                   f"{suggest(key, columns)}", file=mapping.file or "mapping")
             profile[name] = hits[0]
             assigned[hits[0].index] = f"<{name}>"
     ignored: set[int] = set()
@@ -198,45 +302,48 @@ def plan_columns(columns: list[Column], questionnaire: Questionnaire, source: st
                 assigned[col.index] = f"<{name}>"
                 break
 
-    # 3. question id in a header row, then question text
-    ids = list(questionnaire.questions)
-    id_re = _id_pattern(ids)
-    squashed = {_squash(q): q for q in ids}
+    # 3. per column, its best match: exact question text, id token, grid text, truncated text
+    ids = IdMatcher.build(list(questionnaire.questions))
     texts = {normalise_text(q.text): q.id for q in questionnaire.questions.values()}
     loose = source == "qualtrics"
     auto: dict[str, list[tuple[Column, str]]] = {}
     for col in columns:
         if col.index in assigned or col.index in ignored or is_metadata(col):
             continue
-        found: str | None = None
-        how = ""
-        for raw in col.raw_headers + ([col.header] if col.header not in col.raw_headers else []):
-            hits = {squashed[_squash(m.group(1))] for m in id_re.finditer(raw)}
-            if len(hits) == 1:
-                found, how = hits.pop(), "id"
-                break
-            if len(hits) > 1:
-                warnings.append(f"column {col.letter} {col.header!r} names several questions "
-                                f"({', '.join(sorted(hits))}); not imported")
-                break
-        if found is None:
-            found, how = _match_text(col, texts, loose)
+        found, kind = _match_column(col, ids, texts, loose, warnings)
         if found:
-            auto.setdefault(found, []).append((col, how))
+            auto.setdefault(found, []).append((col, kind))
+    ambiguous: list[str] = []
     for qid, hits in auto.items():
         if qid in by_question:
             for col, _ in hits:
                 warnings.append(f"column {col.letter} {col.header!r} also matches {qid}, which the mapping "
                                 f"assigns to column {by_question[qid].letter}; not imported")
             continue
-        col, how = hits[0]
+        hits.sort(key=lambda h: (_RANK[h[1]], h[0].index))
+        exact = [h for h in hits if h[1] == EXACT]
+        if len(exact) == 1:
+            winner, losers = exact[0], hits[1:]
+        elif len(hits) == 1:
+            winner, losers = hits[0], []
+        else:
+            both = exact if exact else hits
+            named = " or ".join(f"column {c.letter} {c.header!r} ({k})" for c, k in both)
+            ambiguous.append(f"question {qid} could be {named}")
+            continue
+        col, kind = winner
         by_question[qid] = col
+        how[qid] = kind
         assigned[col.index] = qid
-        if how == "truncated":
+        if kind == TRUNCATED:
             warnings.append(f"column {col.letter} {col.header!r} matched {qid} by the start of its text")
-        for other, _ in hits[1:]:
-            warnings.append(f"column {other.letter} {other.header!r} repeats question {qid} "
-                            f"(already in column {col.letter}); not imported")
+        for other, other_kind in losers:
+            warnings.append(f"column {other.letter} {other.header!r} repeats question {qid} by {other_kind} "
+                            f"(taken from column {col.letter}, which has its exact text); not imported")
+    if ambiguous:
+        raise ImportFailed(f"{ambiguous[0]}; say which in a --mapping file (`columns:` for the right one, "
+                           f"`ignore:` for the other)" + (f" ({len(ambiguous) - 1} more such question(s))"
+                                                          if len(ambiguous) > 1 else ""))
 
     metadata, unmapped = [], []
     for col in columns:
@@ -249,15 +356,35 @@ def plan_columns(columns: list[Column], questionnaire: Questionnaire, source: st
         else:
             unmapped.append(col)  # headerless; the caller drops it when it holds no data either
     ordered = {qid: by_question[qid] for qid in questionnaire.questions if qid in by_question}
-    return ColumnPlan(ordered, profile["role"], profile["unit"], profile["id"], metadata, unmapped, warnings)
+    return ColumnPlan(ordered, profile["role"], profile["unit"], profile["id"], metadata, unmapped, warnings,
+                      {qid: how[qid] for qid in ordered})
 
 
-def _match_text(col: Column, texts: dict[str, str], loose: bool) -> tuple[str | None, str]:
+def _match_column(col: Column, ids: IdMatcher, texts: dict[str, str], loose: bool,
+                  warnings: list[str]) -> tuple[str | None, str]:
+    """The question a column holds and how it was recognised (see :data:`_RANK`)."""
     headers = [col.header] + [h for h in col.raw_headers if h and h != col.header]
+    for header in headers:
+        qid = texts.get(normalise_text(header))
+        if qid:
+            return qid, EXACT
+    for header in headers:
+        hits = ids.find(header)
+        if len(hits) == 1:
+            return hits.pop(), ID
+        if len(hits) > 1:
+            warnings.append(f"column {col.letter} {col.header!r} names several questions "
+                            f"({', '.join(sorted(hits))}); not imported")
+            return None, ""
+    if col.title:
+        for key in (f"{col.title} - {col.header}", f"{col.title} [{col.header}]"):
+            qid = texts.get(normalise_text(key))
+            if qid:
+                return qid, GRID
     for header in headers:
         for cand in text_candidates(header, loose_dash=loose):
             if cand in texts:
-                return texts[cand], "text"
+                return texts[cand], GRID
     # Qualtrics and others cut long texts with an ellipsis.
     for header in headers:
         stripped = header.rstrip()
@@ -266,5 +393,5 @@ def _match_text(col: Column, texts: dict[str, str], loose: bool) -> tuple[str | 
             if len(prefix) >= 20:
                 hits = [qid for text, qid in texts.items() if text.startswith(prefix)]
                 if len(hits) == 1:
-                    return hits[0], "truncated"
+                    return hits[0], TRUNCATED
     return None, ""

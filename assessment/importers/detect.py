@@ -11,8 +11,12 @@ from .reading import TEMPLATE_SHEET, Grid
 
 SOURCES = ("template", "wide", "google-forms", "microsoft-forms", "surveymonkey", "qualtrics", "limesurvey", "typeform")
 
-_GOOGLE_TIMESTAMP = {"timestamp", "marca temporal", "horodateur", "zeitstempel", "informazioni cronologiche",
-                     "carimbo de data/hora", "tijdstempel"}
+#: The first header of a Google Forms response sheet, in the languages Sheets writes it in.
+GOOGLE_TIMESTAMP = ("timestamp", "marca temporal", "horodateur", "zeitstempel", "informazioni cronologiche",
+                    "carimbo de data/hora", "tijdstempel", "sygnatura czasowa", "отметка времени", "タイムスタンプ",
+                    "时间戳", "時間戳記", "타임스탬프", "tidstämpel", "tidsstempel", "aikaleima", "zaman damgası",
+                    "časová značka", "dấu thời gian")
+_GOOGLE_TIMESTAMP = set(GOOGLE_TIMESTAMP)
 _MS_FORMS = ["id", "start time", "completion time", "email", "name"]
 _LIME_CODES = ["id", "submitdate", "lastpage", "startlanguage"]
 _RESPONSE_ID = re.compile(r"^R_[A-Za-z0-9]+$")

@@ -18,7 +18,7 @@ from ..errors import ImportFailed
 from ..questionnaire import Questionnaire, normalise_text
 from ..responses import asked_mask
 from . import tools
-from .columns import Column, ColumnPlan, build_columns, plan_columns
+from .columns import Column, ColumnPlan, build_columns, plan_columns, suggest
 from .detect import SOURCES, detect_source, header_rows
 from .mapping import Mapping
 from .reading import Grid, read_grid
@@ -57,6 +57,9 @@ class ParsedFile:
     unmapped_columns: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)   # question id -> where it was read
+    row_keys: dict[int, str] = field(default_factory=dict)             # source row -> every cell, canonical
+    row_times: dict[int, str] = field(default_factory=dict)            # source row -> submission time, as precise as the file
 
 
 def read_responses(path: str | Path, questionnaire: Questionnaire, *, source: str = "auto",
@@ -80,14 +83,26 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     """The work of :func:`read_responses` once the file is a grid of text."""
     top = next(i for i, r in enumerate(grid.rows) if any(c.strip() for c in r))
     if top:
-        grid = Grid(grid.rows[top:], grid.sha256, grid.sheet, grid.sheet_names, grid.encoding, grid.delimiter)
+        grid = Grid(grid.rows[top:], grid.sha256, grid.sheet, grid.sheet_names, grid.encoding, grid.delimiter,
+                    grid.formulas)
+    detected = detect_source(grid)
     if source == "auto":
-        source = detect_source(grid)
+        source = detected
+    else:
+        _check_forced_source(grid, path, source, detected)
     n_header = header_rows(grid, source)
     rows = grid.rows
     columns = build_columns(rows, n_header, source)
-    plan = plan_columns(columns, questionnaire, source, mapping, lambda c: tools.is_metadata(source, c))
+    try:
+        plan = plan_columns(columns, questionnaire, source, mapping, lambda c: tools.is_metadata(source, c))
+    except ImportFailed as exc:
+        if exc.file is None:
+            raise ImportFailed(exc.message, file=path) from None
+        raise
     warnings = list(plan.warnings)
+    if grid.formulas:
+        warnings.append(f"{grid.formulas} formula cell(s) in the workbook: their last computed values were read "
+                        "(a formula never calculated in Excel reads as blank)")
     if not plan.questions:
         sample = ", ".join(repr(c.header) for c in columns[:4])
         raise ImportFailed(f"no column matches a question of questionnaire {questionnaire.id} (read as {source}; "
@@ -106,8 +121,10 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     reasons, tool_warnings = tools.skip_reasons(source, columns, data,
                                                 include_test=bool(mapping and mapping.include_test_responses))
     warnings += tool_warnings
+    question_cols = [c.index for c in plan.questions.values()]
     for i, row in enumerate(data):
-        if not any(c.strip() for c in row):
+        # No answer to any question (only a timestamp, metadata, role or unit): not a respondent.
+        if reasons[i] is None and not any(row[j].strip() for j in question_cols):
             reasons[i] = EMPTY
     keep = [i for i, r in enumerate(reasons) if r is None]
     for r in reasons:
@@ -117,13 +134,15 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     source_rows = np.array([first_row + i for i in keep], dtype="int64")
 
     problems: list[tuple[int, int, CellProblem]] = []
-    respondents = _respondents(kept, source_rows, columns, plan, source, questionnaire, mapping, problems, warnings)
+    precise: list[str] = []
+    respondents = _respondents(kept, source_rows, columns, plan, source, questionnaire, mapping, problems, warnings,
+                               path, precise)
     # A Qualtrics export whose role answers are numbers is a numeric-codes export
     # throughout: read every scale answer as a choice position, even in a column
     # whose codes happen to look like scale values (a 0-10 scale coded 1-11).
     roles = respondents["role_raw"].dropna()
     codes_export = source == "qualtrics" and len(roles) > 0 and bool(roles.str.fullmatch(r"\d+").all())
-    answers = _answers(kept, source_rows, plan, questionnaire, mapping, source, problems, codes_export)
+    answers = _answers(kept, source_rows, plan, questionnaire, mapping, source, problems, codes_export, warnings)
     warnings += _unasked_answers(respondents, answers, questionnaire)
     missing = [qid for qid in questionnaire.questions if qid not in plan.questions]
     if missing:
@@ -131,7 +150,62 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     problems.sort(key=lambda p: (p[0], p[1]))
     return ParsedFile(path=path, source=source, sha256=grid.sha256, respondents=respondents, answers=answers,
                       problems=[p[2] for p in problems], unmapped_columns=[c.header for c in unmapped],
-                      skipped=skipped, warnings=warnings)
+                      skipped=skipped, warnings=warnings, columns=plan.provenance(),
+                      row_keys=_row_keys(kept, source_rows, columns, spec_submitted(source, columns)),
+                      row_times=dict(zip(source_rows.tolist(), precise, strict=False)))
+
+
+def spec_submitted(source: str, columns: list[Column]) -> int | None:
+    col = tools.find(columns, tools.SPECS[source].submitted)
+    return col.index if col is not None else None
+
+
+def _row_keys(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column],
+              submitted: int | None) -> dict[int, str]:
+    """Every cell of each kept row but the submission time, by header (so column order does
+    not matter), joined: the identity of a respondent when the file has no id. Columns
+    empty in every row are left out, so an export with an extra empty column still matches."""
+    from operator import itemgetter
+
+    used = [j for j in range(len(columns)) if j != submitted and any(r[j].strip() for r in kept)]
+    order = sorted(used, key=lambda j: (normalise_text(columns[j].header), j))
+    prefix = "\x1e".join(normalise_text(columns[j].header) for j in order) + "\x1d"
+    if not order:
+        return {int(row): prefix for row in source_rows.tolist()}
+    pick = itemgetter(*order)
+    if len(order) == 1:
+        return {int(row): prefix + cells[order[0]] for row, cells in zip(source_rows.tolist(), kept, strict=True)}
+    return {int(row): prefix + "\x1f".join(pick(cells)) for row, cells in zip(source_rows.tolist(), kept, strict=True)}
+
+
+_ONE_HEADER = {"template", "wide", "google-forms", "microsoft-forms", "limesurvey", "typeform"}
+
+
+def _check_forced_source(grid: Grid, path: Path, forced: str, detected: str) -> None:
+    """A forced ``--source`` must fit the file's header shape, or rows are misread silently
+    (a LimeSurvey file read as Qualtrics loses its first response as a 'header row')."""
+    if forced == detected:
+        return
+    generic = {"wide", "template"}
+    fits = (forced in generic and detected in _ONE_HEADER) or (detected == "wide" and forced in _ONE_HEADER)
+    # A tool with several header rows whose row-1 names are localised or renamed: its header
+    # rows themselves must be there (SurveyMonkey's row 2, Qualtrics' ImportId or V1.. rows).
+    if detected == "wide" and forced == "surveymonkey":
+        fits = header_rows(grid, "surveymonkey") == 2
+    elif detected == "wide" and forced == "qualtrics":
+        third = grid.rows[2] if len(grid.rows) > 2 else []
+        first = [c.strip().casefold() for c in grid.rows[0][:3]] if grid.rows else []
+        fits = first == ["v1", "v2", "v3"] or any(c.lstrip().startswith(('{"ImportId"', "{'ImportId'"))
+                                                  for c in third)
+    if fits:
+        return
+    first = ", ".join(repr(c) for c in grid.rows[0][:4]) if grid.rows else "nothing"
+    if detected == "wide":
+        looks = f"it has no {forced} header fingerprint (row 1 starts {first})"
+    else:
+        rows = header_rows(grid, detected)
+        looks = f"it looks like a {detected} export with {rows} header row{'s' if rows > 1 else ''} (row 1 starts {first})"
+    raise ImportFailed(f"--source {forced} does not fit this file: {looks}; drop --source to detect it", file=path)
 
 
 def _unasked_answers(respondents: pd.DataFrame, answers: pd.DataFrame, questionnaire: Questionnaire) -> list[str]:
@@ -164,7 +238,10 @@ def _text_or_na(cells: list[str]) -> pd.Series:
 
 def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column], plan: ColumnPlan,
                  source: str, questionnaire: Questionnaire, mapping: Mapping | None,
-                 problems: list[tuple[int, int, CellProblem]], warnings: list[str]) -> pd.DataFrame:
+                 problems: list[tuple[int, int, CellProblem]], warnings: list[str], path: Path,
+                 times_out: list[str]) -> pd.DataFrame:
+    """Respondent metadata per kept row; ``times_out`` receives each submission time as
+    precise as the file carries it (for identities), or stays empty without a time column."""
     spec = tools.SPECS[source]
     n = len(kept)
 
@@ -177,7 +254,8 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
     if damaged:
         warnings.append(f"{len(damaged)} response id(s) look damaged by Excel (e.g. {damaged[0]}): the digits "
                         "are lost, so respondents cannot be told apart by id; kept as text")
-    email = _text_or_na(cells(tools.find(columns, spec.email)))
+    # "anonymous" (Microsoft Forms) or a name is not an address: it must not make everyone one respondent
+    email = _text_or_na([c if "@" in c else "" for c in cells(tools.find(columns, spec.email))])
 
     # role
     role_ids: list[str | None] = [None] * n
@@ -213,10 +291,12 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
                 problems.append((int(source_rows[i]), plan.role.index,
                                  CellProblem(int(source_rows[i]), plan.role.header, text, why, plan.role.letter)))
     elif n:
-        expected = questionnaire.profile.role.text if questionnaire.profile.role else "Role"
-        problems.append((0, -1, CellProblem(int(source_rows[0]) - 1, "(no role column)", "",
-                                            f"no column holds the respondent's role: expected a column headed "
-                                            f"{expected!r} or 'Role', or `role_column:` / `role:` in a mapping")))
+        names = list(dict.fromkeys([questionnaire.profile.role.text if questionnaire.profile.role else "Role",
+                                    "Role"]))
+        expected = " or ".join(repr(t) for t in names)
+        hint = suggest(names[0], columns)
+        raise ImportFailed(f"no column holds the respondent's role: expected a column headed {expected}, or "
+                           f"`role_column:` / `role:` in a mapping file{hint}", file=path)
     # unit
     if mapping is not None and mapping.unit:
         unit = pd.Series([mapping.unit] * n, dtype="str")
@@ -242,7 +322,8 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
     else:
         duration_s = np.full(n, np.nan)
 
-    return pd.DataFrame({
+    precise = tools.precise_times(cells(submitted_col), submitted_t) if submitted_col is not None else []
+    frame = pd.DataFrame({
         "source_row": source_rows,
         "response_key": keys,
         "email": email,
@@ -252,11 +333,13 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
         "submitted": submitted.reset_index(drop=True),
         "duration_s": duration_s,
     })
+    times_out[:] = precise
+    return frame
 
 
 def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, questionnaire: Questionnaire,
              mapping: Mapping | None, source: str, problems: list[tuple[int, int, CellProblem]],
-             codes_export: bool = False) -> pd.DataFrame:
+             codes_export: bool = False, notes: list[str] | None = None) -> pd.DataFrame:
     n, qids = len(kept), list(plan.questions)
     raw = np.empty((n, len(qids)), dtype=object)
     value = np.empty((n, len(qids)), dtype="float64")
@@ -276,7 +359,10 @@ def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, q
         cells = columns[qid]
         question = questionnaire.questions[qid]
         reader = reader_for(questionnaire, question, mapping, source)
-        reader.prepare(sorted(distinct_by_scale.get(question.scale or "", set())))
+        reader.prepare(sorted(distinct_by_scale.get(question.scale, set())) if question.scale else sorted(set(cells)))
+        note = reader.note() if hasattr(reader, "note") else None
+        if note and notes is not None:
+            notes.append(note)
         if codes_export and hasattr(reader, "force_positions"):
             reader.force_positions()
         r, v, s, bad = parse_column(reader, cells)

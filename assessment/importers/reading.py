@@ -11,6 +11,8 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,14 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEMPLATE_SHEET = "Responses"
 _DELIMITERS = (",", ";", "\t")
 _SNIFF_CHARS = 64 * 1024
+#: Limits that keep a hostile file from exhausting memory or time (see SECURITY.md).
+MAX_FILE_BYTES = 100 * 1024 * 1024           # a response file larger than this is refused
+MAX_UNZIPPED_BYTES = 400 * 1024 * 1024       # an xlsx whose parts unpack to more is refused (zip bomb)
+MAX_ZIP_PARTS = 10_000
+MAX_CELL_CHARS = 32 * 1024 * 1024            # csv field limit (a 5 MB comment is fine)
+# rows x columns of the grid: 40,000 respondents x 100 columns. A grid this size is read in
+# about 6 s and 700 MB; the limits keep any accepted file within 10 s and 1 GB on a laptop.
+MAX_CELLS = 4_000_000
 
 
 @dataclass
@@ -33,6 +43,7 @@ class Grid:
     sheet_names: list[str] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    formulas: int = 0            # formula cells in the workbook (their cached values are read)
 
     @property
     def width(self) -> int:
@@ -43,13 +54,24 @@ def read_grid(path: str | Path) -> Grid:
     """Read a CSV/TSV/TXT or spreadsheet file into a :class:`Grid` of strings."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO, a device or a socket: reading could block forever or never end
+            raise ImportFailed("not a regular file", file=path)
+        if st.st_size > MAX_FILE_BYTES:
+            raise ImportFailed(f"file is larger than {MAX_FILE_BYTES // 2**20} MB; split it", file=path)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ImportFailed("file not found", file=path) from None
     except IsADirectoryError:
         raise ImportFailed("is a directory, not a response file", file=path) from None
     except OSError as exc:
         raise ImportFailed(f"cannot read file: {exc.strerror}", file=path) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFailed(f"file is larger than {MAX_FILE_BYTES // 2**20} MB; split it", file=path)
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise ImportFailed("file is empty", file=path)
@@ -67,21 +89,148 @@ def read_grid(path: str | Path) -> Grid:
 # -- spreadsheets ------------------------------------------------------------------
 
 
+def check_zip_container(path: Path, data: bytes) -> int:
+    """Refuse an xlsx (a zip of XML parts) that is damaged, a zip bomb, or has a DTD.
+
+    A DTD (``<!DOCTYPE``) has no place in an Office file; it is how entity-expansion
+    ("billion laughs") and external-entity attacks start, so any part declaring one is
+    refused before a parser sees it. Parts are inflated in a stream and counted, so a
+    lying size header cannot get past :data:`MAX_UNZIPPED_BYTES`. Returns the number of
+    formula cells in the worksheets (their last computed values are what is read).
+    """
+    import zipfile
+
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        infos = book.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ImportFailed(f"not a readable spreadsheet (damaged zip: {exc})".splitlines()[0], file=path) from None
+    if len(infos) > MAX_ZIP_PARTS:
+        raise ImportFailed(f"not a plausible spreadsheet ({len(infos)} parts in the zip)", file=path)
+    if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
+        raise ImportFailed(f"spreadsheet unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; refused "
+                           "(split the export or save it as CSV)", file=path)
+    total = formulas = 0
+    try:
+        for info in infos:
+            if info.is_dir():
+                continue
+            tail = b""
+            xml = not info.filename.lower().endswith(_BINARY_PARTS)
+            sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            max_row = max_col = cells = 0
+            pending = b""
+            with book.open(info) as part:
+                while True:
+                    chunk = part.read(1 << 20)
+                    if not chunk:
+                        break
+                    total += len(chunk)
+                    if total > MAX_UNZIPPED_BYTES:
+                        raise ImportFailed(f"spreadsheet unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; "
+                                           "refused (split the export or save it as CSV)", file=path)
+                    # XML is case-sensitive and text content escapes '<', so these only occur as markup;
+                    # the whole part is searched (a DTD may hide after a long comment).
+                    window = tail + chunk
+                    if xml and (b"<!DOCTYPE" in window or b"<!ENTITY" in window or _utf16_dtd(window)):
+                        _refuse_dtd(path, info.filename)
+                    if sheet:
+                        # The reader allocates the whole rectangle up to the farthest cell: one cell at
+                        # XFD1048576 would ask for 17 billion. Bound it before the reader sees it: the
+                        # last cell of each row is its farthest column, the last row its farthest row.
+                        cells += chunk.count(b"<c ") + chunk.count(b"<c>")
+                        formulas += chunk.count(b"<f>") + chunk.count(b"<f ")
+                        pending += chunk
+                        end = pending.rfind(b"</row>")
+                        if end >= 0:
+                            max_row, max_col = _extent(pending[: end + 6], max_row, max_col)
+                            pending = pending[end + 6:]
+                        elif len(pending) > MAX_ROW_BYTES:
+                            raise ImportFailed(f"sheet {info.filename} has a row larger than "
+                                               f"{MAX_ROW_BYTES // 2**20} MB; refused", file=path)
+                        if max_row * max_col > MAX_CELLS or cells > MAX_CELLS:
+                            raise ImportFailed(f"sheet {info.filename} reaches row {max_row:,} and column "
+                                               f"{column_letter(max_col - 1) if max_col else '?'} ({cells:,} cells "
+                                               f"written), more than {MAX_CELLS:,} cells; refused", file=path)
+                    tail = chunk[-32:]
+    except ImportFailed:
+        raise
+    except Exception as exc:  # CRC errors, truncated members, unsupported compression
+        raise ImportFailed(f"not a readable spreadsheet (damaged part: {exc})".splitlines()[0], file=path) from None
+    return formulas
+
+
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_REF = re.compile(rb'<row r="([0-9]{1,7})"')
+MAX_ROW_BYTES = 64 * 1024 * 1024
+
+
+def _extent(rows: bytes, max_row: int, max_col: int) -> tuple[int, int]:
+    """Farthest row and column in complete ``<row>...</row>`` elements: per row, its last cell."""
+    start = 0
+    while True:
+        end = rows.find(b"</row>", start)
+        if end < 0:
+            return max_row, max_col
+        cell = rows.rfind(b'<c r="', start, end)
+        if cell >= 0:
+            m = _CELL_REF.match(rows, cell)
+            if m:
+                max_col = max(max_col, _col_number(m.group(1)))
+                max_row = max(max_row, int(m.group(2)))
+        row = rows.rfind(b"<row r=", start, end)
+        if row >= 0:
+            m = _ROW_REF.match(rows, row)
+            if m:
+                max_row = max(max_row, int(m.group(1)))
+        start = end + 6
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+_BINARY_PARTS = (".png", ".jpg", ".jpeg", ".gif", ".emf", ".wmf", ".bin", ".tif", ".tiff", ".bmp")
+_DTD_UTF16 = ("<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"),
+              "<!ENTITY".encode("utf-16-le"), "<!ENTITY".encode("utf-16-be"))
+
+
+def _utf16_dtd(window: bytes) -> bool:
+    return b"\x00" in window[:64] and any(m in window for m in _DTD_UTF16)
+
+
+def _refuse_dtd(path: Path, part: str) -> None:
+    raise ImportFailed(f"refused: the spreadsheet part {part} declares a DTD (<!DOCTYPE>), which no "
+                       "genuine Excel file has (entity expansion or external entities)", file=path)
+
+
 def _read_spreadsheet(path: Path, data: bytes, digest: str) -> Grid:
     from python_calamine import CalamineWorkbook
 
+    formulas = check_zip_container(path, data) if data[:4] == b"PK\x03\x04" else 0
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for every kind of damage
         raise ImportFailed(f"not a readable spreadsheet ({type(exc).__name__}: {exc})".splitlines()[0],
                            file=path) from None
-    names = list(book.sheet_names)
+    except BaseException as exc:  # a panic in the Rust reader (pyo3 PanicException)
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise ImportFailed(f"not a readable spreadsheet ({type(exc).__name__})", file=path) from None
+    try:
+        names = list(book.sheet_names)
+        visible = [m.name for m in book.sheets_metadata if str(m.visible).rsplit(".", 1)[-1] == "Visible"]
+    except Exception as exc:
+        raise ImportFailed(f"not a readable spreadsheet ({type(exc).__name__})", file=path) from None
     if not names:
         raise ImportFailed("workbook has no sheets", file=path)
-    visible = [m.name for m in book.sheets_metadata if str(m.visible).rsplit(".", 1)[-1] == "Visible"]
+    name = TEMPLATE_SHEET if TEMPLATE_SHEET in names else names[0]
     try:
         if TEMPLATE_SHEET in names:
-            name, sheet = TEMPLATE_SHEET, book.get_sheet_by_name(TEMPLATE_SHEET)
+            sheet = book.get_sheet_by_name(TEMPLATE_SHEET)
         else:
             # The first visible sheet that has data: tools write one sheet, users sometimes add one.
             name, sheet = names[0], None
@@ -90,11 +239,20 @@ def _read_spreadsheet(path: Path, data: bytes, digest: str) -> Grid:
                 name = candidate
                 if sheet.height:
                     break
+        if sheet.height * sheet.width > MAX_CELLS:
+            raise ImportFailed(f"sheet {name!r} spans {sheet.height:,} rows x {sheet.width:,} columns, more than "
+                               f"{MAX_CELLS:,} cells; refused", file=path)
         raw = sheet.to_python(skip_empty_area=False)
+    except ImportFailed:
+        raise
     except Exception as exc:
         raise ImportFailed(f"cannot read sheet {name!r}: {exc}".splitlines()[0], file=path) from None
+    except BaseException as exc:  # calamine panics surface as BaseException subclasses
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise ImportFailed(f"cannot read sheet {name!r}: {type(exc).__name__}".splitlines()[0], file=path) from None
     rows = [[_cell_text(c) for c in row] for row in raw]
-    return Grid(_rectangular(rows), digest, sheet=name, sheet_names=names)
+    return Grid(_rectangular(rows), digest, sheet=name, sheet_names=names, formulas=formulas)
 
 
 def _cell_text(value: object) -> str:
@@ -112,7 +270,10 @@ def _cell_text(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
+        # Full precision: two submissions in the same second are two respondents.
+        if value.microsecond % 1000:
+            return value.isoformat(sep=" ", timespec="microseconds")
+        return value.isoformat(sep=" ", timespec="milliseconds" if value.microsecond else "seconds")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -177,13 +338,29 @@ def _read_text(path: Path, data: bytes, digest: str) -> Grid:
     if "\x00" in text:
         raise ImportFailed("binary file, not text or a spreadsheet", file=path)
     delim = sniff_delimiter(text)
+    if text.count(delim) > 2 * MAX_CELLS:  # cheap bound before building millions of cells
+        raise ImportFailed(f"more than {2 * MAX_CELLS:,} separators; refused as implausibly large", file=path)
+    if csv.field_size_limit() < MAX_CELL_CHARS:
+        csv.field_size_limit(MAX_CELL_CHARS)
+    rows: list[list[str]] = []
+    cells = width = 0
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False))
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False):
+            rows.append(record)
+            cells += len(record)
+            width = max(width, len(record))
+            if cells > MAX_CELLS or width * len(rows) > MAX_CELLS:  # stop before memory runs away
+                raise ImportFailed(f"more than {MAX_CELLS:,} cells (rows x columns); refused (split the file)",
+                                   file=path)
     except csv.Error as exc:
         raise ImportFailed(f"not readable as delimited text: {exc}", file=path) from None
     # Leading blank records carry no information; trailing ones are Excel noise.
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
+    width = max((len(r) for r in rows), default=0)
+    if width * len(rows) > MAX_CELLS:
+        raise ImportFailed(f"{len(rows):,} rows x {width:,} columns is more than {MAX_CELLS:,} cells; refused",
+                           file=path)
     return Grid(_rectangular(rows), digest, encoding=encoding, delimiter=delim)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .columns import Column
+from .detect import GOOGLE_TIMESTAMP
 
 
 def _n(*names: str) -> frozenset[str]:
@@ -46,9 +47,8 @@ _SURVEYMONKEY = ToolSpec(
                 "First Name", "Last Name"),
     metadata_prefixes=("custom data", "custom variable"),
     key=("respondent id",), email=("email address",), submitted=("end date",), start=("start date",))
-_GOOGLE = ToolSpec(metadata=_n("Timestamp", "Email Address", "Email address", "Score", "Marca temporal",
-                               "Horodateur", "Zeitstempel"),
-                   email=("email address",), submitted=("timestamp", "marca temporal", "horodateur", "zeitstempel"))
+_GOOGLE = ToolSpec(metadata=_n("Email Address", "Email address", "Score", *GOOGLE_TIMESTAMP),
+                   email=("email address",), submitted=GOOGLE_TIMESTAMP)
 _MS_FORMS = ToolSpec(metadata=_n("ID", "Start time", "Completion time", "Email", "Name", "Last modified time",
                                  "Total points", "Quiz feedback"),
                      metadata_prefixes=("points - ", "feedback - "),
@@ -65,9 +65,9 @@ _TYPEFORM = ToolSpec(metadata=_n("#", "Start Date (UTC)", "Submit Date (UTC)", "
                                  "Tags", "Response Type", "Ending"),
                      key=("#",), submitted=("submit date (utc)",), start=("start date (utc)",))
 _TEMPLATE = ToolSpec(metadata=_n("Respondent ID"), key=("respondent id",))
-_WIDE = ToolSpec(metadata=_n("Respondent ID", "Respondent", "Respondent_id", "ID", "Email", "Email address",
+_WIDE = ToolSpec(metadata=_n("Respondent ID", "Respondent", "Respondent_id", "ID", "ID.", "Email", "Email address",
                              "Timestamp", "Submitted"),
-                 key=("respondent id", "respondent_id", "respondent", "id"), email=("email", "email address"),
+                 key=("respondent id", "respondent_id", "respondent", "id", "id."), email=("email", "email address"),
                  submitted=("timestamp", "submitted"))
 
 SPECS: dict[str, ToolSpec] = {"qualtrics": _QUALTRICS, "surveymonkey": _SURVEYMONKEY, "google-forms": _GOOGLE,
@@ -165,8 +165,37 @@ def parse_times(values: list[str]) -> pd.Series:
 
 
 def iso(times: pd.Series) -> pd.Series:
+    """ISO text to the second, with the fraction of a second when there is one."""
     out = times.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    micro = times.dt.microsecond
+    frac = micro.notna() & (micro.fillna(0) > 0)
+    if frac.any():
+        digits = [f".{int(m):06d}".rstrip("0") if f else "" for m, f in zip(micro.fillna(0), frac, strict=True)]
+        out = out.where(~frac, out.fillna("") + pd.Series(digits, index=out.index))
     return out.astype("str")
+
+
+_FRACTION = re.compile(r"\d:\d\d:\d\d[.,](\d+)")
+_WITH_SECONDS = re.compile(r"\d:\d\d:\d\d")
+
+
+def precise_times(texts: list[str], times: pd.Series) -> list[str]:
+    """Each time as ISO text cut to the precision its cell carries (minutes, seconds or a
+    fraction), so a CSV with whole seconds and an xlsx with milliseconds compare fairly."""
+    out = []
+    for text, t in zip(texts, times, strict=True):
+        if t is None or pd.isna(t):
+            out.append("")
+            continue
+        full = t.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        m = _FRACTION.search(text)
+        if m:
+            out.append(full[: 20 + min(len(m.group(1)), 6)])
+        elif _WITH_SECONDS.search(text):
+            out.append(full[:19])
+        else:
+            out.append(full[:16])
+    return out
 
 
 _EXCEL_DAMAGED = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.IGNORECASE)

@@ -139,13 +139,47 @@ class ScaleReader:
         return NAN, BLANK, self.describe()
 
 
+_PERCENT_SIGN = re.compile(r"^\s*(.+?)\s*%\s*$")
+
+
 @dataclass
 class NumberReader:
+    """Reads a numeric question's cells, checking the question's plausible range.
+
+    Percentages come as ``35`` (points), ``35%`` or Excel's ``0.35`` (a cell with a
+    percent format); a column whose values all lie between 0 and 1, one at least
+    strictly, is read as fractions, and the import says so.
+    """
+
     question: Question
     na_labels: set[str]
     overrides: dict[str, ValueSpec]
+    fractions: bool = False
+    mixed: bool = False
 
     def prepare(self, distinct: list[str]) -> None:
+        if not self.question.percent:
+            return
+        nums = []
+        for text in distinct:
+            t = text.strip()
+            if not t or normalise_text(t) in self.overrides or normalise_text(t) in self.na_labels \
+                    or normalise_text(t) in _NA_WORDS or "%" in t:
+                continue
+            n = parse_number(t)
+            if n is None:
+                continue
+            nums.append(n)
+        self.fractions = bool(nums) and all(0 <= n <= 1 for n in nums) and any(0 < n < 1 for n in nums)
+        self.mixed = not self.fractions and any(0 < n < 1 for n in nums) and any(n > 1 for n in nums)
+
+    def note(self) -> str | None:
+        if self.fractions:
+            return (f"question {self.question.id}: every value lies between 0 and 1, so they were read as "
+                    "fractions (0.35 = 35%)")
+        if self.mixed:
+            return (f"question {self.question.id}: values between 0 and 1 next to larger ones were read as "
+                    "percentage points (0.35 = 0.35%); check them if they were meant as fractions")
         return None
 
     def parse(self, text: str) -> Parsed:
@@ -155,11 +189,28 @@ class NumberReader:
             return (NAN, BLANK, None) if spec in (None, "blank") else (NAN, NA, None) if spec == "na" else (float(spec), ANSWERED, None)
         if norm in self.na_labels or norm in _NA_WORDS:
             return NAN, NA, None
-        n = parse_number(text, self.question.unit)
+        q = self.question
+        n: float | None
+        if q.percent:
+            m = _PERCENT_SIGN.match(text)
+            n = parse_number(m.group(1)) if m else parse_number(text, q.unit)
+            if n is not None and not m and self.fractions:
+                n = n * 100
+        else:
+            n = parse_number(text, q.unit)
         if n is not None:
+            if not math.isfinite(n):
+                return NAN, BLANK, "not a finite number"
+            lo, hi = q.bounds
+            if (lo is not None and n < lo) or (hi is not None and n > hi):
+                unit = " %" if q.percent else (f" {q.unit}" if q.unit else "")
+                span = (f"{lo:g}-{hi:g}" if lo is not None and hi is not None
+                        else f"at least {lo:g}" if lo is not None else f"at most {hi:g}")
+                read = f" (read as {n:g}{unit})" if q.percent else ""
+                return NAN, BLANK, f"out of range{read}: question {q.id} takes {span}{unit}"
             return n, ANSWERED, None
-        why = f"not a number (question {self.question.id} asks for a number"
-        why += f" of {self.question.unit})" if self.question.unit else ")"
+        why = f"not a number (question {q.id} asks for a number"
+        why += f" of {q.unit})" if q.unit else ")"
         if _DATE_LIKE.match(text.strip()):
             why += "; it looks like a date, perhaps Excel turned a range such as '6-25' into one"
         return NAN, BLANK, why

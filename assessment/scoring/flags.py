@@ -59,7 +59,7 @@ def _agreement(dim: dict[str, Any]) -> Flag | None:
     t, n = THRESHOLDS, dim["n_respondents"]
     if n < t["rwg_min_respondents"]:
         return _flag("agreement-indicative",
-                     f"Agreement is indicative only with {n} respondents (< {t['rwg_min_respondents']:.0f}): with "
+                     f"Agreement is indicative only with {n} respondent{'s' if n != 1 else ''} (< {t['rwg_min_respondents']:.0f}): with "
                      "random answers on a 5-point scale rwg >= .70 happens 52% of the time with 2 raters, 23% "
                      "with 3 and 10% with 4 (exact enumeration of the uniform null).")
     if dim["rwg"] is not None and dim["rwg"] < t["rwg_min"]:

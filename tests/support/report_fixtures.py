@@ -109,7 +109,7 @@ def _baseline_files(q: Questionnaire, root: Path) -> tuple[list[dict[str, Any]],
 def build_report_workspace(root: Path) -> ReportWorkspace:
     """Create, import, plan and re-assess a workspace under ``root``; return both rounds' inputs."""
     q = load_questionnaire("ai-friction")
-    ws = init_workspace(root / "ws", CLIENT)
+    ws = init_workspace(root / "ws", CLIENT, questionnaire="ai-friction")
     ws.engagement_path.write_text(ENGAGEMENT, encoding="utf-8")
     ws = Workspace(ws.root)
     records, forms, monkey = _baseline_files(q, root)

@@ -163,7 +163,7 @@ def _numeric_value(q: Question, x: float) -> float:
         worst, best = float(q.worst), float(q.best)
         lo, hi = sorted((worst, best))
     value = worst + float(np.clip(x, 0, 1)) * (best - worst)
-    step = 5.0 if (q.unit or "").strip() in ("%", "percent") else 1.0
+    step = 5.0 if q.percent else 1.0
     value = round(value / step) * step
     return float(min(max(value, lo), hi))
 
