@@ -483,3 +483,12 @@ def test_progress_says_when_too_few_took_part_to_tell(report_ws):
     ctx = build_context(dataclasses.replace(report_ws.follow_up, progress=progress))["progress"]
     assert ctx["lead"].endswith(f"for {len(progress['dimensions']) - 1} of {len(progress['dimensions'])} there are "
                                 "too few respondents to tell.")
+
+
+def test_first_30_days_are_the_highest_priority_early_actions(report_ws):
+    """'First 30 days' lists the plan's top-priority actions of days 1-30, not the first in library order."""
+    inputs = report_ws.baseline
+    early = [a for a in inputs.plan.actions if a.phase == 1 or a.start_day <= 30]
+    expected = [a.title for a in sorted(early, key=lambda a: (a.priority or 10**6, a.start_day, a.id))][:3]
+    assert [a["title"] for a in build_context(inputs)["plan"]["first30"]] == expected
+    assert all(a.priority for a in early)

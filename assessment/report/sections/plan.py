@@ -105,17 +105,10 @@ def _actions(plan: Plan, b: Basis) -> dict[str, Any]:
     return {"actions": actions, "gantt_svg": Markup(gantt), "kpi_common": common, "first30": _first30(ordered, actions)}
 
 
-#: Tags the plan puts first (closing the loop to the P&L, decay monitoring, going live).
-PRIORITY_TAGS = ("feedback-loop", "decay-monitoring", "go-live", "pnl-baseline")
-
-
 def _first30(ordered: list[PlannedAction], actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The three highest-priority actions of days 1-30: those carrying a priority tag first, then by start day.
-
-    The plan has no priority rank per action yet; the tags are the planner's own statement of what comes first.
-    """
+    """The three highest-priority actions of days 1-30, in the plan's funding priority order (1 = first)."""
     early = [(a, row) for a, row in zip(ordered, actions, strict=True) if a.phase == 1 or a.start_day <= 30]
-    early.sort(key=lambda p: (not set(p[0].tags) & set(PRIORITY_TAGS), p[0].start_day, p[0].id))
+    early.sort(key=lambda p: (getattr(p[0], "priority", 0) or 10**6, p[0].start_day, p[0].id))
     return [row for _, row in early[:3]]
 
 
