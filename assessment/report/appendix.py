@@ -251,8 +251,10 @@ def trace_from_explain(frame: pd.DataFrame | None, q: Questionnaire, *, text_lim
 # -- import log ---------------------------------------------------------------------------
 
 
-def quality_text(quality: Mapping[str, Sequence[str]] | None) -> str:
-    """``Straight-lining: 2 respondents (114694376417, 114610365915); speeders: 1 (114692367636)``."""
+def quality_text(quality: Mapping[str, Sequence[str]] | None, *, with_ids: bool = True) -> str:
+    """``Straight-lining: 2 respondents (114694376417, 114610365915); speeders: 1 (114692367636)``.
+
+    Without ``with_ids`` only the counts (the client-facing PDF names no respondent)."""
     parts = []
     for i, (k, ids) in enumerate((quality or {}).items()):
         label = _label(k)
@@ -261,7 +263,7 @@ def quality_text(quality: Mapping[str, Sequence[str]] | None) -> str:
         label = label[:1].upper() + label[1:] if i == 0 else label
         unit = (" respondent" + ("" if len(ids) == 1 else "s")) if i == 0 else ""
         shown = ", ".join(str(x) for x in ids[:6]) + (f" and {len(ids) - 6} more" if len(ids) > 6 else "")
-        parts.append(f"{label}: {len(ids)}{unit}" + (f" ({shown})" if ids else ""))
+        parts.append(f"{label}: {len(ids)}{unit}" + (f" ({shown})" if ids and with_ids else ""))
     return "; ".join(parts)
 
 

@@ -51,7 +51,7 @@ def _import_row(entry: dict[str, Any]) -> dict[str, Any]:
             "problems_more": max(len(problems) - 6, 0),
             "unmapped": plainwords.plain(entry["unmapped"]) if entry["unmapped"] else "",
             "skipped": plainwords.skipped_text(entry["skipped"]),
-            "quality": plainwords.quality_text(entry["quality"])}
+            "quality": plainwords.quality_text(entry["quality"], with_ids=False)}
 
 
 def appendix_section(b: Basis, dims: list[dict[str, Any]], sensitivity: dict[str, Any] | None) -> dict[str, Any]:
