@@ -32,15 +32,13 @@ SPEEDER_FRACTION = 1 / 3
 
 def straight_liners(answers: pd.DataFrame, questionnaire: Questionnaire, *, key: str = "respondent_id",
                     min_items: int = MIN_BLOCK_ITEMS) -> set:
-    """Respondents who gave the same answer to every scale item of a block.
+    """Respondents who gave the same answer to every scale item they answered.
 
-    Blocks are the whole questionnaire (the items sharing one scale), and each
-    dimension whose answered items run both ways (reverse-keyed and not): a respondent
-    is flagged when, in such a block, they answered at least ``min_items`` scale items
-    and all with the same scale value. The same answer to five statements keyed the
-    same way can be a real opinion; to statements keyed both ways it contradicts
-    itself. Straight-liners are left out of the scores by default, so the flag must
-    not catch consistent opinions.
+    The block is the whole questionnaire (the items sharing one scale): a respondent is
+    flagged when they answered at least ``min_items`` items of one scale, all with the
+    same value. Five alike answers within one friction point can be a real opinion (or
+    a real "neither"), and straight-liners are left out of the scores by default, so
+    the flag looks at everything the respondent answered on that scale.
     """
     if answers.empty:
         return set()
@@ -50,16 +48,11 @@ def straight_liners(answers: pd.DataFrame, questionnaire: Questionnaire, *, key:
     if a.empty:
         return set()
     found: set = set()
-    blocks = {"dimension": {qid: questionnaire.question_dimension[qid] for qid in scale_items},
-              "scale": {qid: f"scale:{qq.scale}" for qid, qq in scale_items.items()}}
-    reverse = a["question_id"].map({qid: bool(qq.reverse) for qid, qq in scale_items.items()})
-    for name, mapping in blocks.items():
-        b = a.assign(_block=a["question_id"].map(mapping), _rev=reverse.astype(int))
-        stats = b.groupby([key, "_block"], sort=False).agg(count=("value", "count"), nunique=("value", "nunique"),
-                                                          rev_min=("_rev", "min"), rev_max=("_rev", "max"))
+    blocks = {"scale": {qid: f"scale:{qq.scale}" for qid, qq in scale_items.items()}}
+    for mapping in blocks.values():
+        b = a.assign(_block=a["question_id"].map(mapping))
+        stats = b.groupby([key, "_block"], sort=False)["value"].agg(["count", "nunique"])
         hit = (stats["count"] >= min_items) & (stats["nunique"] == 1)
-        if name == "dimension":
-            hit &= stats["rev_min"] != stats["rev_max"]  # both keyings answered alike
         found |= set(stats[hit].index.get_level_values(0))
     return found
 
