@@ -18,14 +18,13 @@ import yaml
 from support.exports import LAYOUTS, SUFFIX, answer_text, write_export
 from support.synth import synthesize
 
+import assessment.collect as collect  # noqa: E402
+import assessment.scoring as scoring  # noqa: E402
+import assessment.store as store_mod  # noqa: E402
 from assessment.engagement import init_workspace
 from assessment.quality import MIN_BLOCK_ITEMS
 from assessment.questionnaire import load_questionnaire
 from assessment.responses import Responses, from_records
-
-collect = pytest.importorskip("assessment.collect")
-scoring = pytest.importorskip("assessment.scoring")
-store_mod = pytest.importorskip("assessment.store")
 
 N = 36
 VARIANTS = [(layout, "labels") for layout in LAYOUTS] + [("qualtrics", "codes"), ("qualtrics", "codes+mapping")]

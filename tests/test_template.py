@@ -146,10 +146,7 @@ def test_refuses_non_xlsx_and_missing_folder(tmp_path, q):
 
 
 def test_bundled_questionnaire_template_roundtrips_labels(tmp_path):
-    try:
-        q = load_questionnaire("ai-friction")
-    except Exception:
-        pytest.skip("bundled questionnaire not available")
+    q = load_questionnaire("ai-friction")
     path = write_survey_workbook(q, tmp_path / "s.xlsx")
     wb = openpyxl.load_workbook(path)
     ws = wb["Responses"]
