@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import EngagementError, Problem
-from .fileio import write_text_atomic
+from .fileio import atomic_write, write_text_atomic
 from .questionnaire import Questionnaire, _pydantic_problems, load_questionnaire, pinned_reference
 from .yamlsafe import YamlLoadError, load_yaml, locate
 
@@ -313,6 +313,20 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid YAML scalar
 
 
+def _copy_questionnaire(source: Path, root: Path) -> str:
+    """Copy ``source`` into ``root`` (unless it is already inside) and return its path relative to ``root``."""
+    source = source.resolve()
+    if root in source.parents:
+        return source.relative_to(root).as_posix()
+    name = source.name if source.name not in (ENGAGEMENT_FILE, STORE_FILE) else "questionnaire.yaml"
+    target = root / name
+    if target.exists() and target.read_bytes() != source.read_bytes():
+        target = root / f"questionnaire-{source.stem}{source.suffix}"
+    data = source.read_bytes()
+    atomic_write(target, lambda p: p.write_bytes(data))
+    return target.name
+
+
 def init_workspace(root: str | Path, client: str, questionnaire: str = DEFAULT_QUESTIONNAIRE,
                    currency: str = "EUR") -> Workspace:
     """Create a workspace folder with ``engagement.yaml`` and ``reports/``.
@@ -330,11 +344,16 @@ def init_workspace(root: str | Path, client: str, questionnaire: str = DEFAULT_Q
     if root.exists() and not root.is_dir():
         raise EngagementError("exists and is not a folder", file=str(root))
     q = load_questionnaire(questionnaire)
-    ref = str(Path(questionnaire).resolve()) if Path(questionnaire).exists() else pinned_reference(q)
+    source = Path(questionnaire) if Path(questionnaire).is_file() else None
+    ref = pinned_reference(q)
     if not re.fullmatch(r"[A-Za-z]{3}", currency):
         raise EngagementError(f"currency must be a 3-letter code such as EUR, got {currency!r}", file=str(root))
     root.mkdir(parents=True, exist_ok=True)
     (root / "reports").mkdir(exist_ok=True)
+    if source is not None:
+        # A questionnaire file is copied in and named relatively, so the workspace is
+        # self-contained: it can be moved, zipped and sent, and never points outside itself.
+        ref = _copy_questionnaire(source, root.resolve())
     text = _TEMPLATE.format(client=client.replace("\n", " "), client_yaml=_yaml_str(client),
                             questionnaire=_yaml_str(ref), currency=currency.upper())
     write_text_atomic(root / ENGAGEMENT_FILE, text)
