@@ -2,8 +2,13 @@
 
 Usable from a notebook without the CLI::
 
-    from assessment import load_questionnaire, open_workspace
-    q = load_questionnaire("ai-friction")
+    from assessment import evaluate, open_workspace
+    ev = evaluate(open_workspace("acme"), round="baseline")
+    ev.scores.to_frame()            # one row per friction point
+    ev.plan.actions_frame()         # one row per funded action
+
+Every function that reads a workspace takes an explicit ``round=`` (default: the
+current round).
 
 Names are imported lazily so that ``import assessment`` (and ``assess --help``)
 stays fast: pandas, pydantic and weasyprint load only when first used.
@@ -58,6 +63,18 @@ _EXPORTS = {
     "Plan": "planning",
     "build_plan": "planning",
     "compare_scenarios": "planning",
+    "evaluate": "pipeline",
+    "Evaluation": "pipeline",
+    "load_round": "pipeline",
+    "resolve_dimension": "pipeline",
+    "resolve_unit": "pipeline",
+    "responses_summary": "store",
+    "export_answers": "store",
+    "remove_respondents": "collect",
+    "report_inputs_from_workspace": "report",
+    "render_pdf": "report",
+    "write_results_workbook": "report",
+    "run_checks": "doctor",
     "run_demo": "demo",
     "DemoResult": "demo",
 }

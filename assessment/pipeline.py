@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .responses import Responses
     from .scoring import ScoreResult
 
-__all__ = ["Evaluation", "evaluate", "load_round"]
+__all__ = ["Evaluation", "evaluate", "load_round", "resolve_dimension", "resolve_name", "resolve_unit"]
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,55 @@ def load_round(workspace: Workspace | str | Path, *, round: str | None = None,
 
     ws = _workspace(workspace)
     responses = load_workspace_responses(ws, round=round, unit=unit)
+    if len(responses.respondents) == 0 and unit is not None:
+        units = _units(ws, round)
+        if units and unit.casefold() not in {u.casefold() for u in units}:
+            raise AssessmentError(f"no business unit {unit!r}" + (f" in round {round!r}" if round else "")
+                                  + f"; units: {', '.join(units)}", file=ws.store_path)
     if len(responses.respondents) == 0:
         where = (f" for unit {unit!r}" if unit else "") + (f" in round {round!r}" if round else "")
         raise AssessmentError(f"no respondents to score{where}; import responses first with `assess import FILE`",
                               file=ws.store_path)
     return (round or current_round_name(ws)), responses
+
+
+def _units(ws: Workspace, round: str | None) -> list[str]:
+    from .store import load_workspace_responses
+
+    units = load_workspace_responses(ws, round=round).respondents["unit"].astype("string").dropna().str.strip()
+    return sorted({u for u in units if u})
+
+
+def resolve_name(text: str, choices: dict[str, list[str]], kind: str) -> str:
+    """The key of ``choices`` (id -> its names: id, title, ...) that ``text`` names.
+
+    Case-insensitive; an exact id or name wins, else an unambiguous prefix of one. Raises
+    :class:`AssessmentError` listing the valid ones (or the ambiguous matches).
+    """
+    wanted = text.strip().casefold()
+    for test in (lambda name: name == wanted, lambda name: name.startswith(wanted)):
+        hits = [key for key, names in choices.items() if any(test(n.casefold()) for n in names)]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise AssessmentError(f"{kind} `{text}` is ambiguous: it could be {', '.join(hits)}")
+    raise AssessmentError(f"unknown {kind} `{text}`; {kind}s: {', '.join(choices) or 'none'}")
+
+
+def resolve_dimension(questionnaire: Any, text: str) -> str:
+    """The id of the dimension (friction point) ``text`` names: its id, its title or a prefix of
+    either, case-insensitive (``gov``, ``Governance``)."""
+    return resolve_name(text, {d.id: [d.id, d.title] for d in questionnaire.dimensions}, "dimension")
+
+
+def resolve_unit(workspace: Workspace | str | Path, text: str, *, round: str | None = None) -> str:
+    """The business unit of the round (default: the current one) that ``text`` names, as stored:
+    exact or an unambiguous prefix, case-insensitive."""
+    ws = _workspace(workspace)
+    try:
+        return resolve_name(text, {u: [u] for u in _units(ws, round)}, "unit")
+    except AssessmentError as exc:
+        raise AssessmentError(exc.message, file=ws.store_path) from None
 
 
 def exclude_flags(workspace: Workspace, include_flagged: bool = False) -> list[str]:

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from . import cli
+from . import chosen_workspace, cli, show_path, workspace_option
 
 
 @cli.command()
+@workspace_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="guide.pdf, guide.md or guide.html. Default: Markdown on standard output.")
 @click.option("--role", default=None, help="A role id (e.g. finance): list the statements that role is asked.")
@@ -28,7 +29,7 @@ def guide(ctx: click.Context, output: Path | None, role: str | None, questionnai
     if questionnaire_ref:
         q = load_questionnaire(questionnaire_ref)
     else:
-        chosen = ctx.obj.get("workspace") if ctx.obj else None
+        chosen = chosen_workspace(ctx)
         try:
             ws = open_workspace(chosen) if chosen else find_workspace()
         except EngagementError:
@@ -43,4 +44,4 @@ def guide(ctx: click.Context, output: Path | None, role: str | None, questionnai
         click.echo(guide_markdown(guide_context(q, role, client)), nl=False)
         return
     path = write_guide(q, output, role=role, client=client)
-    click.echo(f"Wrote {path} ({q.id} v{q.version}{', role ' + role if role else ''})")
+    click.echo(f"Wrote {show_path(path)} ({q.id} v{q.version}{', role ' + role if role else ''})")

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from . import cli, workspace_from
+from . import cli, format_option, show_path, workspace_from, workspace_option
 
 
 def _shares(values: tuple[str, ...]) -> list[float]:
@@ -33,8 +33,10 @@ def _shares(values: tuple[str, ...]) -> list[float]:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="table: readable in a terminal; json: the plan as data (Plan.to_dict()).")
+@workspace_option
+@format_option("table", "json", "csv",
+               help="table: readable in a terminal; json: the plan as data (Plan.to_dict(), see docs/json.md); "
+                    "csv: one row per funded action (with --compare, one per scenario).")
 @click.option("--max-shift", type=float, default=None,
               help="Largest share (0-1) of the new-model budget the plan may move to hardening. "
                    "Default: budget.max_shift in engagement.yaml.")
@@ -100,14 +102,27 @@ def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, r
         if fmt == "json":
             click.echo(dump_json({"currency": engagement.currency, "target": data["target"]["id"],
                                   "scenarios": rows}))
+        elif fmt == "csv":
+            from .score import _csv
+
+            keys = ["max_shift", "shift", "new_models_after", "hardening_after", "actions_funded", "total_cost",
+                    "unfunded"]
+            click.echo(_csv([*keys, "dimensions_covered", "action_ids", "pause"],
+                            [[r[k] for k in keys] + [" ".join(r["dimensions_covered"]), " ".join(r["action_ids"]),
+                                                     " ".join(r["pause"])] for r in rows]))
         else:
             click.echo(_compare_table(rows, data, questionnaire))
     elif fmt == "json":
         click.echo(dump_json(data))
+    elif fmt == "csv":
+        from .score import _csv
+
+        rows = ev.plan.action_rows()
+        click.echo(_csv(list(ev.plan.ACTION_COLUMNS), [[r[k] for k in ev.plan.ACTION_COLUMNS] for r in rows]))
     else:
         click.echo(_plan_table(data, questionnaire))
     if save:
-        click.echo(f"Saved {path}", err=fmt == "json")
+        click.echo(f"Saved {show_path(path)}", err=fmt != "table")
 
 
 # -- formatting ----------------------------------------------------------------------------

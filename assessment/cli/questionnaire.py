@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import cli, workspace_from
+from . import cli, format_option, workspace_from, workspace_option
 
 
 @cli.group()
@@ -16,15 +16,28 @@ def questionnaire() -> None:
 
 
 @questionnaire.command("list")
-def list_() -> None:
+@format_option("table", "json", "csv", help="table for reading; json and csv: one record per questionnaire "
+                                            "(see docs/json.md).")
+def list_(fmt: str) -> None:
     """List the bundled questionnaires."""
     from ..questionnaire import bundled_questionnaires, load_questionnaire
 
+    rows = []
     for qid, path in bundled_questionnaires().items():
         q = load_questionnaire(path)
-        n = sum(len(d.scored_questions) for d in q.dimensions)
-        click.echo(f"{qid}\tv{q.version}\t{q.title} ({len(q.dimensions)} dimensions, {n} scored questions, "
-                   f"{len(q.actions)} actions)")
+        rows.append({"id": qid, "version": q.version, "title": q.title, "dimensions": len(q.dimensions),
+                     "scored_questions": sum(len(d.scored_questions) for d in q.dimensions),
+                     "actions": len(q.actions)})
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        from .score import _csv
+
+        click.echo(_csv(list(rows[0]) if rows else [], [list(r.values()) for r in rows]))
+    else:
+        for r in rows:
+            click.echo(f"{r['id']}\tv{r['version']}\t{r['title']} ({r['dimensions']} dimensions, "
+                       f"{r['scored_questions']} scored questions, {r['actions']} actions)")
 
 
 @questionnaire.command()
@@ -54,6 +67,7 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 
 @questionnaire.command()
+@workspace_option
 @click.argument("ident", required=False)
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json", "markdown"]), default="markdown",
               show_default=True, help="Output format.")

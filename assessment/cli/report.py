@@ -160,5 +160,7 @@ def report(ctx: click.Context, output: str | None, html: str | None, xlsx: str |
         if 0 < n < minimum:
             raise ReportError(f"unit {unit!r} has {'fewer than ' + str(minimum)} respondents (min_group_size); a "
                               "report on it would identify them, so none is written", file=str(ws.engagement_path))
+    if click.get_text_stream("stderr").isatty():  # scoring, planning and rendering take seconds
+        click.echo("Rendering the report...", err=True)
     for path in _one_report(str(ws.root), unit, round_, output, html, xlsx, pdf_variant, options):
         click.echo(path)

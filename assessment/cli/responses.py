@@ -7,13 +7,29 @@ from pathlib import Path
 
 import click
 
-from . import cli, workspace_from
+from . import cli, format_option, show_path, workspace_from, workspace_option
 
 SOURCE_CHOICES = ("auto", "template", "wide", "google-forms", "microsoft-forms", "surveymonkey", "qualtrics",
                   "limesurvey", "typeform")
 
 
+def _csv(headers: list[str], rows: list[list]) -> str:
+    from .score import _csv as to_csv
+
+    return to_csv(headers, rows)
+
+
+def _progress_bar(index: int, total: int, path: Path) -> None:
+    """Which file is being read, on stderr (only on a terminal, so pipes and logs stay clean):
+    a large workbook takes seconds."""
+    import sys
+
+    if sys.stderr.isatty():
+        click.echo(f"Reading {show_path(path)} ({index + 1}/{total})...", err=True)
+
+
 @cli.command()
+@workspace_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the survey workbook (.xlsx).")
 @click.option("--rows", type=click.IntRange(1, 5000), default=200, show_default=True,
@@ -30,10 +46,11 @@ def template(ctx: click.Context, output: Path, rows: int, force: bool) -> None:
 
     ws = workspace_from(ctx)
     path = write_survey_workbook(ws.questionnaire, output, client=ws.engagement.client, rows=rows, force=force)
-    click.echo(f"Wrote {path} ({len(ws.questionnaire.questions)} questions, {rows} answer rows)")
+    click.echo(f"Wrote {show_path(path)} ({len(ws.questionnaire.questions)} questions, {rows} answer rows)")
 
 
 @cli.command("import")
+@workspace_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--source", type=click.Choice(SOURCE_CHOICES), default="auto", show_default=True,
               help="The survey tool that wrote the files (auto: detect from the content). A file whose "
@@ -51,10 +68,11 @@ def template(ctx: click.Context, output: Path, rows: int, force: bool) -> None:
                    "Also re-reads a file imported before: respondents removed with `responses remove` "
                    "come back.")
 @click.option("--round", "round_", default=None, help="Import into this round (default: the current round).")
-@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@format_option("table", "json", json_alias=True,
+               help="table: the report for reading; json: the import report as data (see docs/json.md).")
 @click.pass_context
 def import_(ctx: click.Context, files: tuple[Path, ...], source: str, mapping: Path | None, dry_run: bool,
-            skip_invalid: bool, replace: bool, round_: str | None, as_json: bool) -> None:
+            skip_invalid: bool, replace: bool, round_: str | None, fmt: str) -> None:
     """Import survey response FILES into the workspace (each file all or nothing).
 
     Reads the survey workbook and exports of Google Forms, Microsoft Forms,
@@ -71,8 +89,9 @@ def import_(ctx: click.Context, files: tuple[Path, ...], source: str, mapping: P
     ws = workspace_from(ctx)
     report = import_responses(ws, list(files), source=source, mapping=mapping, dry_run=dry_run,
                               skip_invalid=skip_invalid, replace=replace, round=round_, raise_on_refused=False,
-                              debug=bool(ctx.obj and ctx.obj.get("debug")))
-    if as_json:
+                              debug=bool(ctx.obj and ctx.obj.get("debug")),
+                              progress=_progress_bar if fmt == "table" else None)
+    if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         for line in report.summary_lines(columns=dry_run):
@@ -89,11 +108,14 @@ def import_(ctx: click.Context, files: tuple[Path, ...], source: str, mapping: P
 
 
 @cli.group(invoke_without_command=True)
+@workspace_option
 @click.option("--round", "round_", default=None, help="Which round (default: the current round).")
 @click.option("--list", "show_list", is_flag=True, help="Also list every respondent (id, role, unit, source, flags).")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON (always includes the respondent list).")
+@format_option("table", "json", "csv", json_alias=True,
+               help="table for reading; json: everything, always with the respondent list; csv: one row "
+                    "per respondent (see docs/json.md).")
 @click.pass_context
-def responses(ctx: click.Context, round_: str | None, show_list: bool, as_json: bool) -> None:
+def responses(ctx: click.Context, round_: str | None, show_list: bool, fmt: str) -> None:
     """Who has answered: respondents by role and unit, missing roles, and the import log.
 
     `assess responses remove ID...` removes respondents.
@@ -104,8 +126,13 @@ def responses(ctx: click.Context, round_: str | None, show_list: bool, as_json: 
     from ..store import responses_summary
 
     data = responses_summary(workspace_from(ctx), round_)
-    if as_json:
+    if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        click.echo(_csv(["id", "role", "unit", "source_file", "source_row", "flags"],
+                        [[p["id"], p["role"], p["unit"], p["source_file"], p["source_row"], " ".join(p["flags"])]
+                         for p in data["list"]]))
         return
     click.echo(f"Round {data['round']}: {data['respondents']} respondent(s)"
                + (f", {data['flagged']} with quality flags" if data["flagged"] else ""))
@@ -138,6 +165,7 @@ def responses(ctx: click.Context, round_: str | None, show_list: bool, as_json: 
 
 
 @responses.command()
+@workspace_option
 @click.argument("ids", nargs=-1, required=True)
 @click.option("--round", "round_", default=None, help="Which round (default: the current round).")
 @click.pass_context
@@ -154,6 +182,7 @@ def remove(ctx: click.Context, ids: tuple[str, ...], round_: str | None) -> None
 
 
 @responses.command("export")
+@workspace_option
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write to this file (default: print).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
@@ -173,7 +202,7 @@ def export(ctx: click.Context, output: Path | None, fmt: str | None, round_: str
     if text is not None:
         click.echo(text, nl=False)
     else:
-        click.echo(f"Wrote {output} ({n} answer rows)", err=True)
+        click.echo(f"Wrote {show_path(output)} ({n} answer rows)", err=True)
 
 
 @cli.group("round")
@@ -182,6 +211,7 @@ def round_group() -> None:
 
 
 @round_group.command("new")
+@workspace_option
 @click.argument("name")
 @click.pass_context
 def round_new(ctx: click.Context, name: str) -> None:
@@ -195,17 +225,23 @@ def round_new(ctx: click.Context, name: str) -> None:
 
 
 @round_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@workspace_option
+@format_option("table", "json", "csv", json_alias=True,
+               help="table for reading; json and csv: one record per round (see docs/json.md).")
 @click.pass_context
-def round_list(ctx: click.Context, as_json: bool) -> None:
+def round_list(ctx: click.Context, fmt: str) -> None:
     """List rounds with their respondent and import counts (* = current)."""
     from ..store import open_store
 
     ws = workspace_from(ctx)
     with open_store(ws.store_path) as store:
         rounds = store.rounds()
-    if as_json:
+    if fmt == "json":
         click.echo(json.dumps(rounds, indent=2))
+        return
+    if fmt == "csv":
+        keys = ["name", "current", "respondents", "imports", "created_at"]
+        click.echo(_csv(keys, [[r.get(k) for k in keys] for r in rounds]))
         return
     for r in rounds:
         click.echo(f"{'*' if r['current'] else ' '} {r['name']:<20} {r['respondents']:>5} respondent(s)  "
@@ -213,6 +249,7 @@ def round_list(ctx: click.Context, as_json: bool) -> None:
 
 
 @round_group.command("use")
+@workspace_option
 @click.argument("name")
 @click.pass_context
 def round_use(ctx: click.Context, name: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from ..fileio import dump_json
-from . import cli, workspace_from
+from . import cli, format_option, workspace_from, workspace_option
 
 
 def _fmt(value: Any, spec: str = ".1f", none: str = "-") -> str:
@@ -198,14 +198,18 @@ def _compare_output(data: dict[str, Any], fmt: str) -> str:
 
 
 @cli.command()
+@workspace_option
 @click.option("--by", type=click.Choice(["role", "unit"]), default=None,
               help="Add dimension scores per role or per business unit.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
-              help="table for reading, json for tools (null = not computable), csv = one row per dimension.")
-@click.option("--unit", default=None, metavar="NAME", help="Score one business unit only (case-insensitive).")
+@format_option("table", "json", "csv",
+               help="table for reading, json for tools (null = not computable; see docs/json.md), csv = one row "
+                    "per dimension.")
+@click.option("--unit", default=None, metavar="NAME",
+              help="Score one business unit only (its name or an unambiguous prefix, case-insensitive).")
 @click.option("--round", "round_", default=None, metavar="NAME", help="Assessment round (default: the current one).")
 @click.option("--explain", "explain_dim", default=None, metavar="DIMENSION",
-              help="Show how one dimension's score was computed, item by item and role by role.")
+              help="Show how one dimension's score was computed, item by item and role by role (its id, "
+                   "title or an unambiguous prefix, case-insensitive).")
 @click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
               help="Bootstrap resamples for the 95% confidence intervals.")
 @click.option("--seed", type=int, default=20240501, show_default=True, help="Bootstrap seed (same seed, same CI).")
@@ -234,12 +238,16 @@ def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_
       assess score --compare baseline day-90
     """
     from ..errors import AssessmentError
-    from ..pipeline import evaluate, exclude_flags, load_round
+    from ..pipeline import evaluate, exclude_flags, load_round, resolve_dimension, resolve_unit
     from ..scoring import compare_rounds, explain
     from ..store import load_workspace_responses
 
     ws = workspace_from(ctx)
     q = ws.questionnaire
+    if explain_dim:
+        explain_dim = resolve_dimension(q, explain_dim)
+    if unit:
+        unit = resolve_unit(ws, unit, round=compare[-1] if compare else round_)
     where = f" for unit {unit!r}" if unit else ""
     excluded_flags = exclude_flags(ws, include_flagged)
 

@@ -137,3 +137,28 @@ class Plan:
             "sponsor": self.sponsor, "assumptions": list(self.assumptions), "warnings": list(self.warnings),
             "notes": list(self.notes),
         }
+
+    #: Columns of :meth:`actions_frame` (and of ``assess plan --format csv``), in order.
+    ACTION_COLUMNS = ("id", "title", "dimension", "phase", "start_day", "end_day", "effort_days", "cost",
+                      "accountable", "accountable_role", "responsible", "kpi", "after", "priority", "built_in")
+
+    def action_rows(self) -> list[dict[str, Any]]:
+        """One flat record per funded action (people as "Name (role)", lists joined with "; ")."""
+        rows = []
+        for a in self.actions:
+            d = a.to_dict()
+            rows.append({"id": a.id, "title": a.title, "dimension": a.dimension, "phase": a.phase,
+                         "start_day": a.start_day, "end_day": a.end_day, "effort_days": a.effort_days,
+                         "cost": a.cost, "accountable": a.accountable.get("name"),
+                         "accountable_role": a.accountable.get("role_label"),
+                         "responsible": "; ".join(f"{r.get('name')} ({r.get('role_label')})" for r in a.responsible),
+                         "kpi": d["kpi"], "after": "; ".join(a.after), "priority": a.priority,
+                         "built_in": a.built_in})
+        return rows
+
+    def actions_frame(self):  # -> pandas.DataFrame
+        """The funded actions as a pandas DataFrame, one row each, in the plan's order
+        (columns :attr:`ACTION_COLUMNS`; ``cost`` in the plan's currency)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.action_rows(), columns=list(self.ACTION_COLUMNS))

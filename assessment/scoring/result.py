@@ -61,6 +61,29 @@ class ScoreResult:
                 return dim
         raise KeyError(dimension_id)
 
+    def to_frame(self, *, items: bool = False) -> pd.DataFrame:
+        """The scores as a DataFrame for notebooks: one row per dimension, indexed by its id
+        (``title, weight, score, level, level_name, ci_low, ci_high, n_respondents, coverage,
+        alpha, rwg, perception_gap, flags`` and a ``role:<id>`` column per role; missing numbers
+        are NaN). With ``items=True``, one row per item instead (``ScoreResult.items``)."""
+        if items:
+            return pd.DataFrame(clean(self.items)).set_index("id") if self.items else pd.DataFrame()
+        roles = list(dict.fromkeys(r for d in self.dimensions for r in d.get("by_role", {})))
+        rows = []
+        for d in clean(self.dimensions):
+            gap = d.get("perception_gap") or {}
+            rows.append({"id": d["id"], "title": d["title"], "weight": d.get("weight"), "score": d["score"],
+                         "level": d["level"], "level_name": d["level_name"], "ci_low": d["ci_low"],
+                         "ci_high": d["ci_high"], "n_respondents": d["n_respondents"], "coverage": d["coverage"],
+                         "alpha": d["alpha"], "rwg": d["rwg"],
+                         "perception_gap": gap.get("difference") if gap.get("comparable", True) else None,
+                         "flags": " ".join(f["code"] for f in d.get("flags", [])),
+                         **{f"role:{r}": d.get("by_role", {}).get(r) for r in roles}})
+        frame = pd.DataFrame(rows).set_index("id")
+        numeric = [c for c in frame.columns if c not in ("title", "level_name", "flags")]
+        frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce")
+        return frame
+
     def to_dict(self) -> dict[str, Any]:
         out = {"questionnaire": self.questionnaire, "respondents": self.respondents,
                "aggregation": self.aggregation, "overall": self.overall, "dimensions": self.dimensions,
