@@ -233,93 +233,165 @@ def _squash(qid: str) -> str:
 def plan_columns(columns: list[Column], questionnaire: Questionnaire, source: str,
                  mapping: Mapping | None, is_metadata) -> ColumnPlan:
     """Assign every column a meaning (see module docstring)."""
-    mapping = mapping or Mapping()
-    warnings: list[str] = []
-    by_question: dict[str, Column] = {}
-    how: dict[str, str] = {}
-    assigned: dict[int, str] = {}
-    profile: dict[str, Column | None] = {"role": None, "unit": None, "id": None}
+    return _Planner(columns, questionnaire, source, mapping or Mapping(), is_metadata).plan()
 
-    def resolve(key: str, where: tuple) -> list[Column]:
+
+class _Planner:
+    """One file's column assignment, built up in the order of the module docstring.
+
+    Each step sees what the earlier ones claimed (``assigned``, ``ignored``): an
+    explicit mapping beats a header that happens to read like a profile field, which
+    beats a question match. The steps share that state, hence a class.
+    """
+
+    def __init__(self, columns: list[Column], questionnaire: Questionnaire, source: str, mapping: Mapping,
+                 is_metadata) -> None:
+        self.columns = columns
+        self.questionnaire = questionnaire
+        self.source = source
+        self.mapping = mapping
+        self.is_metadata = is_metadata
+        self.warnings: list[str] = []
+        self.by_question: dict[str, Column] = {}
+        self.how: dict[str, str] = {}
+        self.assigned: dict[int, str] = {}
+        self.ignored: set[int] = set()
+        self.profile: dict[str, Column | None] = {"role": None, "unit": None, "id": None}
+
+    def plan(self) -> ColumnPlan:
+        self._apply_mapping()
+        self._find_profile_columns()
+        self._match_questions()
+        metadata, unmapped = self._leftovers()
+        ordered = {qid: self.by_question[qid] for qid in self.questionnaire.questions if qid in self.by_question}
+        return ColumnPlan(ordered, self.profile["role"], self.profile["unit"], self.profile["id"], metadata,
+                          unmapped, self.warnings, {qid: self.how[qid] for qid in ordered})
+
+    def _free(self, col: Column) -> bool:
+        """Not yet claimed by an earlier step, nor ignored by the mapping."""
+        return col.index not in self.assigned and col.index not in self.ignored
+
+    def _mapping_error(self, message: str) -> ImportFailed:
+        return ImportFailed(message, file=self.mapping.file or "mapping")
+
+    def _resolve(self, key: str, where: tuple) -> list[Column]:
+        """The columns a mapping key names: a header (or 'Header.1'), else a column letter.
+
+        A key naming several columns is refused: guessing would read the wrong answers.
+        """
         norm = normalise_text(key)
-        hits = [c for c in columns if norm in c.keys]
+        hits = [c for c in self.columns if norm in c.keys]
         if not hits and re.fullmatch(r"[A-Z]{1,3}", key.strip()):
-            hits = [c for c in columns if c.letter == key.strip()]
+            hits = [c for c in self.columns if c.letter == key.strip()]
         if len(hits) > 1:
             # a repeated header names its first occurrence, as in pandas ('X', 'X.1', 'X.2')
             first = [c for c in hits if c.repeat == 0 and normalise_text(c.header) == norm]
             if len(first) == 1 and all(normalise_text(c.header) == norm for c in hits):
                 return first
             letters = ", ".join(c.letter for c in hits)
-            raise ImportFailed(f"{mapping.where(*where)}: column {key!r} matches several columns ({letters}); "
-                               f"use '{key}.1' for the second, or the column letter", file=mapping.file or "mapping")
+            raise self._mapping_error(f"{self.mapping.where(*where)}: column {key!r} matches several columns "
+                                      f"({letters}); use '{key}.1' for the second, or the column letter")
         return hits
 
     # 1. the explicit mapping
-    for key, qid in mapping.columns.items():
-        if qid not in questionnaire.questions:
-            raise ImportFailed(f"{mapping.where('columns', key)}: unknown question id {qid!r} for column {key!r}",
-                               file=mapping.file or "mapping")
-        hits = resolve(key, ("columns", key))
-        if not hits:
-            warnings.append(f"mapping column {key!r} is not in this file{suggest(key, columns)}")
-            continue
-        col = hits[0]
-        if qid in by_question:
-            raise ImportFailed(f"{mapping.where('columns', key)}: question {qid} is mapped to two columns "
-                               f"({by_question[qid].letter} and {col.letter})", file=mapping.file or "mapping")
-        by_question[qid] = col
-        how[qid] = "mapping"
-        assigned[col.index] = qid
-    for name in ("role", "unit", "id"):
-        key = getattr(mapping, f"{name}_column")
-        if key:
-            hits = resolve(key, (f"{name}_column",))
+
+    def _apply_mapping(self) -> None:
+        """Question columns, profile columns and ignored columns the mapping file names."""
+        mapping = self.mapping
+        for key, qid in mapping.columns.items():
+            if qid not in self.questionnaire.questions:
+                raise self._mapping_error(f"{mapping.where('columns', key)}: unknown question id {qid!r} "
+                                          f"for column {key!r}")
+            hits = self._resolve(key, ("columns", key))
             if not hits:
-                raise ImportFailed(f"{mapping.where(f'{name}_column')}: {name}_column {key!r} is not in this file"
-                                   f"{suggest(key, columns)}", file=mapping.file or "mapping")
-            profile[name] = hits[0]
-            assigned[hits[0].index] = f"<{name}>"
-    ignored: set[int] = set()
-    for key in mapping.ignore:
-        for col in resolve(key, ("ignore",)):
-            ignored.add(col.index)
+                self.warnings.append(f"mapping column {key!r} is not in this file{suggest(key, self.columns)}")
+                continue
+            col = hits[0]
+            if qid in self.by_question:
+                raise self._mapping_error(f"{mapping.where('columns', key)}: question {qid} is mapped to two "
+                                          f"columns ({self.by_question[qid].letter} and {col.letter})")
+            self._take(qid, col, "mapping")
+        for name in ("role", "unit", "id"):
+            key = getattr(mapping, f"{name}_column")
+            if key:
+                hits = self._resolve(key, (f"{name}_column",))
+                if not hits:
+                    raise self._mapping_error(f"{mapping.where(f'{name}_column')}: {name}_column {key!r} is not "
+                                              f"in this file{suggest(key, self.columns)}")
+                self.profile[name] = hits[0]
+                self.assigned[hits[0].index] = f"<{name}>"
+        for key in mapping.ignore:
+            for col in self._resolve(key, ("ignore",)):
+                self.ignored.add(col.index)
+
+    def _take(self, qid: str, col: Column, how: str) -> None:
+        self.by_question[qid] = col
+        self.how[qid] = how
+        self.assigned[col.index] = qid
 
     # 2. profile fields by header text
-    prof_texts = {
-        "role": _ROLE_NAMES | ({normalise_text(questionnaire.profile.role.text)} if questionnaire.profile.role else set()),
-        "unit": _UNIT_NAMES | ({normalise_text(questionnaire.profile.unit.text)} if questionnaire.profile.unit else set()),
-        "id": ({normalise_text(questionnaire.profile.id.text)} if questionnaire.profile.id else set())
-        | (_ID_NAMES if source in ("wide", "template") else set()),
-    }
-    for col in columns:
-        if col.index in assigned or col.index in ignored:
-            continue
-        cands = {c for h in {col.header, *col.raw_headers} if h for c in text_candidates(h)}
-        for name, texts in prof_texts.items():
-            if profile[name] is None and cands & texts:
-                profile[name] = col
-                assigned[col.index] = f"<{name}>"
-                break
+
+    def _profile_texts(self) -> dict[str, set[str]]:
+        """Headers that mean role, unit or respondent id: common names plus the
+        questionnaire's own profile texts (generic id names only in our own layouts,
+        where a tool's 'Respondent ID' cannot be mistaken for ours)."""
+        profile = self.questionnaire.profile
+        return {
+            "role": _ROLE_NAMES | ({normalise_text(profile.role.text)} if profile.role else set()),
+            "unit": _UNIT_NAMES | ({normalise_text(profile.unit.text)} if profile.unit else set()),
+            "id": ({normalise_text(profile.id.text)} if profile.id else set())
+            | (_ID_NAMES if self.source in ("wide", "template") else set()),
+        }
+
+    def _find_profile_columns(self) -> None:
+        """The first free column whose header reads as each profile field the mapping left open."""
+        prof_texts = self._profile_texts()
+        for col in self.columns:
+            if not self._free(col):
+                continue
+            cands = {c for h in {col.header, *col.raw_headers} if h for c in text_candidates(h)}
+            for name, texts in prof_texts.items():
+                if self.profile[name] is None and cands & texts:
+                    self.profile[name] = col
+                    self.assigned[col.index] = f"<{name}>"
+                    break
 
     # 3. per column, its best match: exact question text, id token, grid text, truncated text
-    ids = IdMatcher.build(list(questionnaire.questions))
-    texts = {normalise_text(q.text): q.id for q in questionnaire.questions.values()}
-    loose = source == "qualtrics"
-    auto: dict[str, list[tuple[Column, str]]] = {}
-    for col in columns:
-        if col.index in assigned or col.index in ignored or is_metadata(col):
-            continue
-        found, kind = _match_column(col, ids, texts, loose, warnings)
-        if found:
-            auto.setdefault(found, []).append((col, kind))
-    ambiguous: list[str] = []
-    for qid, hits in auto.items():
-        if qid in by_question:
-            for col, _ in hits:
-                warnings.append(f"column {col.letter} {col.header!r} also matches {qid}, which the mapping "
-                                f"assigns to column {by_question[qid].letter}; not imported")
-            continue
+
+    def _match_questions(self) -> None:
+        """Match every free column to a question, then settle questions several columns claim.
+
+        Every candidate is collected before any is taken, so the outcome does not depend
+        on column order; questions no rule can settle are refused together.
+        """
+        ids = IdMatcher.build(list(self.questionnaire.questions))
+        texts = {normalise_text(q.text): q.id for q in self.questionnaire.questions.values()}
+        loose = self.source == "qualtrics"
+        auto: dict[str, list[tuple[Column, str]]] = {}
+        for col in self.columns:
+            if not self._free(col) or self.is_metadata(col):
+                continue
+            found, kind = _match_column(col, ids, texts, loose, self.warnings)
+            if found:
+                auto.setdefault(found, []).append((col, kind))
+        ambiguous: list[str] = []
+        for qid, hits in auto.items():
+            if qid in self.by_question:
+                for col, _ in hits:
+                    self.warnings.append(f"column {col.letter} {col.header!r} also matches {qid}, which the "
+                                         f"mapping assigns to column {self.by_question[qid].letter}; not imported")
+                continue
+            doubt = self._settle(qid, hits)
+            if doubt:
+                ambiguous.append(doubt)
+        if ambiguous:
+            raise ImportFailed(f"{ambiguous[0]}; say which in a --mapping file (`columns:` for the right one, "
+                               f"`ignore:` for the other)" + (f" ({len(ambiguous) - 1} more such question(s))"
+                                                              if len(ambiguous) > 1 else ""))
+
+    def _settle(self, qid: str, hits: list[tuple[Column, str]]) -> str | None:
+        """Take the one column that holds ``qid`` (the only one, or the only exact text),
+        warning about those it beats; return the doubt to report when there is no such column."""
         hits.sort(key=lambda h: (_RANK[h[1]], h[0].index))
         exact = [h for h in hits if h[1] == EXACT]
         if len(exact) == 1:
@@ -329,35 +401,28 @@ def plan_columns(columns: list[Column], questionnaire: Questionnaire, source: st
         else:
             both = exact if exact else hits
             named = " or ".join(f"column {c.letter} {c.header!r} ({k})" for c, k in both)
-            ambiguous.append(f"question {qid} could be {named}")
-            continue
+            return f"question {qid} could be {named}"
         col, kind = winner
-        by_question[qid] = col
-        how[qid] = kind
-        assigned[col.index] = qid
+        self._take(qid, col, kind)
         if kind == TRUNCATED:
-            warnings.append(f"column {col.letter} {col.header!r} matched {qid} by the start of its text")
+            self.warnings.append(f"column {col.letter} {col.header!r} matched {qid} by the start of its text")
         for other, other_kind in losers:
-            warnings.append(f"column {other.letter} {other.header!r} repeats question {qid} by {other_kind} "
-                            f"(taken from column {col.letter}, which has its exact text); not imported")
-    if ambiguous:
-        raise ImportFailed(f"{ambiguous[0]}; say which in a --mapping file (`columns:` for the right one, "
-                           f"`ignore:` for the other)" + (f" ({len(ambiguous) - 1} more such question(s))"
-                                                          if len(ambiguous) > 1 else ""))
+            self.warnings.append(f"column {other.letter} {other.header!r} repeats question {qid} by {other_kind} "
+                                 f"(taken from column {col.letter}, which has its exact text); not imported")
+        return None
 
-    metadata, unmapped = [], []
-    for col in columns:
-        if col.index in assigned or col.index in ignored:
-            continue
-        if is_metadata(col):
-            metadata.append(col)
-        elif any(h for h in col.raw_headers) or col.title:
-            unmapped.append(col)
-        else:
-            unmapped.append(col)  # headerless; the caller drops it when it holds no data either
-    ordered = {qid: by_question[qid] for qid in questionnaire.questions if qid in by_question}
-    return ColumnPlan(ordered, profile["role"], profile["unit"], profile["id"], metadata, unmapped, warnings,
-                      {qid: how[qid] for qid in ordered})
+    def _leftovers(self) -> tuple[list[Column], list[Column]]:
+        """Columns no step claimed: the tool's metadata, else unmapped (never dropped here;
+        a headerless one is dropped by the caller when it holds no data either)."""
+        metadata, unmapped = [], []
+        for col in self.columns:
+            if not self._free(col):
+                continue
+            if self.is_metadata(col):
+                metadata.append(col)
+            else:
+                unmapped.append(col)
+        return metadata, unmapped
 
 
 def _match_column(col: Column, ids: IdMatcher, texts: dict[str, str], loose: bool,
@@ -368,24 +433,50 @@ def _match_column(col: Column, ids: IdMatcher, texts: dict[str, str], loose: boo
         qid = texts.get(normalise_text(header))
         if qid:
             return qid, EXACT
+    hits = _id_hits(headers, ids)
+    if len(hits) == 1:
+        return hits.pop(), ID
+    if hits:
+        warnings.append(f"column {col.letter} {col.header!r} names several questions "
+                        f"({', '.join(sorted(hits))}); not imported")
+        return None, ""
+    qid = _grid_match(col, headers, texts, loose)
+    if qid:
+        return qid, GRID
+    qid = _truncated_match(headers, texts)
+    if qid:
+        return qid, TRUNCATED
+    return None, ""
+
+
+def _id_hits(headers: list[str], ids: IdMatcher) -> set[str]:
+    """The question ids named by the first header row that names any: an id token
+    decides before any text form, and a header naming several is not guessed at."""
     for header in headers:
         hits = ids.find(header)
-        if len(hits) == 1:
-            return hits.pop(), ID
-        if len(hits) > 1:
-            warnings.append(f"column {col.letter} {col.header!r} names several questions "
-                            f"({', '.join(sorted(hits))}); not imported")
-            return None, ""
+        if hits:
+            return hits
+    return set()
+
+
+def _grid_match(col: Column, headers: list[str], texts: dict[str, str], loose: bool) -> str | None:
+    """A question whose text is the column's grid form: the carried grid title joined to
+    the row item as tools write it, else any part of a ``Title [Statement]`` / ``Title - Statement`` header."""
     if col.title:
         for key in (f"{col.title} - {col.header}", f"{col.title} [{col.header}]"):
             qid = texts.get(normalise_text(key))
             if qid:
-                return qid, GRID
+                return qid
     for header in headers:
         for cand in text_candidates(header, loose_dash=loose):
             if cand in texts:
-                return texts[cand], GRID
-    # Qualtrics and others cut long texts with an ellipsis.
+                return texts[cand]
+    return None
+
+
+def _truncated_match(headers: list[str], texts: dict[str, str]) -> str | None:
+    """The one question whose text starts with a header cut short with an ellipsis
+    (Qualtrics and others cut long texts); at least 20 characters, so it cannot be a guess."""
     for header in headers:
         stripped = header.rstrip()
         if stripped.endswith(("...", "\u2026")):
@@ -393,5 +484,5 @@ def _match_column(col: Column, ids: IdMatcher, texts: dict[str, str], loose: boo
             if len(prefix) >= 20:
                 hits = [qid for text, qid in texts.items() if text.startswith(prefix)]
                 if len(hits) == 1:
-                    return hits[0], TRUNCATED
-    return None, ""
+                    return hits[0]
+    return None
