@@ -108,56 +108,84 @@ def check_zip_container(path: Path, data: bytes) -> int:
     if len(infos) > MAX_ZIP_PARTS:
         raise ImportFailed(f"not a plausible spreadsheet ({len(infos)} parts in the zip)", file=path)
     if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
-        raise ImportFailed(f"spreadsheet unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; refused "
-                           "(split the export or save it as CSV)", file=path)
-    total = formulas = 0
+        raise _too_large_unzipped(path)
+    scan = _ZipScan(path)
     try:
         for info in infos:
-            if info.is_dir():
-                continue
-            tail = b""
-            xml = not info.filename.lower().endswith(_BINARY_PARTS)
-            sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
-            max_row = max_col = cells = 0
-            pending = b""
-            with book.open(info) as part:
-                while True:
-                    chunk = part.read(1 << 20)
-                    if not chunk:
-                        break
-                    total += len(chunk)
-                    if total > MAX_UNZIPPED_BYTES:
-                        raise ImportFailed(f"spreadsheet unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; "
-                                           "refused (split the export or save it as CSV)", file=path)
-                    # XML is case-sensitive and text content escapes '<', so these only occur as markup;
-                    # the whole part is searched (a DTD may hide after a long comment).
-                    window = tail + chunk
-                    if xml and (b"<!DOCTYPE" in window or b"<!ENTITY" in window or _utf16_dtd(window)):
-                        _refuse_dtd(path, info.filename)
-                    if sheet:
-                        # The reader allocates the whole rectangle up to the farthest cell: one cell at
-                        # XFD1048576 would ask for 17 billion. Bound it before the reader sees it: the
-                        # last cell of each row is its farthest column, the last row its farthest row.
-                        cells += chunk.count(b"<c ") + chunk.count(b"<c>")
-                        formulas += chunk.count(b"<f>") + chunk.count(b"<f ")
-                        pending += chunk
-                        end = pending.rfind(b"</row>")
-                        if end >= 0:
-                            max_row, max_col = _extent(pending[: end + 6], max_row, max_col)
-                            pending = pending[end + 6:]
-                        elif len(pending) > MAX_ROW_BYTES:
-                            raise ImportFailed(f"sheet {info.filename} has a row larger than "
-                                               f"{MAX_ROW_BYTES // 2**20} MB; refused", file=path)
-                        if max_row * max_col > MAX_CELLS or cells > MAX_CELLS:
-                            raise ImportFailed(f"sheet {info.filename} reaches row {max_row:,} and column "
-                                               f"{column_letter(max_col - 1) if max_col else '?'} ({cells:,} cells "
-                                               f"written), more than {MAX_CELLS:,} cells; refused", file=path)
-                    tail = chunk[-32:]
+            if not info.is_dir():
+                scan.part(book, info)
     except ImportFailed:
         raise
     except Exception as exc:  # CRC errors, truncated members, unsupported compression
         raise ImportFailed(f"not a readable spreadsheet (damaged part: {exc})".splitlines()[0], file=path) from None
-    return formulas
+    return scan.formulas
+
+
+def _too_large_unzipped(path: Path) -> ImportFailed:
+    return ImportFailed(f"spreadsheet unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; refused "
+                        "(split the export or save it as CSV)", file=path)
+
+
+class _ZipScan:
+    """Streams every part of an xlsx once, counting what it inflates (a size header can
+    lie) and refusing a DTD or an oversized sheet before any parser allocates for it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.total = 0
+        self.formulas = 0
+
+    def part(self, book, info) -> None:
+        tail = b""
+        xml = not info.filename.lower().endswith(_BINARY_PARTS)
+        sheet = _SheetBounds(self.path, info.filename) if (info.filename.startswith("xl/worksheets/")
+                                                            and info.filename.endswith(".xml")) else None
+        with book.open(info) as part:
+            while True:
+                chunk = part.read(1 << 20)
+                if not chunk:
+                    break
+                self.total += len(chunk)
+                if self.total > MAX_UNZIPPED_BYTES:
+                    raise _too_large_unzipped(self.path)
+                # XML is case-sensitive and text content escapes '<', so these only occur as markup;
+                # the whole part is searched (a DTD may hide after a long comment).
+                window = tail + chunk
+                if xml and (b"<!DOCTYPE" in window or b"<!ENTITY" in window or _utf16_dtd(window)):
+                    _refuse_dtd(self.path, info.filename)
+                if sheet is not None:
+                    self.formulas += chunk.count(b"<f>") + chunk.count(b"<f ")
+                    sheet.feed(chunk)
+                tail = chunk[-32:]
+
+
+class _SheetBounds:
+    """The extent one worksheet part claims, checked as its XML streams past.
+
+    The reader allocates the whole rectangle up to the farthest cell: one cell at
+    XFD1048576 would ask for 17 billion. Bound it before the reader sees it: the
+    last cell of each row is its farthest column, the last row its farthest row.
+    """
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path, self.name = path, name
+        self.max_row = self.max_col = self.cells = 0
+        self.pending = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.cells += chunk.count(b"<c ") + chunk.count(b"<c>")
+        self.pending += chunk
+        end = self.pending.rfind(b"</row>")
+        if end >= 0:
+            self.max_row, self.max_col = _extent(self.pending[: end + 6], self.max_row, self.max_col)
+            self.pending = self.pending[end + 6:]
+        elif len(self.pending) > MAX_ROW_BYTES:
+            raise ImportFailed(f"sheet {self.name} has a row larger than {MAX_ROW_BYTES // 2**20} MB; refused",
+                               file=self.path)
+        if self.max_row * self.max_col > MAX_CELLS or self.cells > MAX_CELLS:
+            raise ImportFailed(f"sheet {self.name} reaches row {self.max_row:,} and column "
+                               f"{column_letter(self.max_col - 1) if self.max_col else '?'} ({self.cells:,} cells "
+                               f"written), more than {MAX_CELLS:,} cells; refused", file=self.path)
 
 
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')

@@ -100,47 +100,55 @@ _QUALTRICS_STATUS = {"0": None, "ip address": None, "4": None, "imported": None,
 _FALSE = {"0", "false", "no"}
 
 
+# The column whose blank cell marks a response never submitted, per tool.
+_SUBMIT_COLUMNS = {"limesurvey": ("submitdate", "date submitted"), "typeform": ("submit date (utc)",)}
+
+
 def skip_reasons(source: str, columns: list[Column], data: list[list[str]],
                  *, include_test: bool = False) -> tuple[list[str | None], list[str]]:
     """Per data row: why it must not be scored (``None`` to keep it); plus warnings."""
     reasons: list[str | None] = [None] * len(data)
     warnings: list[str] = []
-
-    def cells(col: Column) -> list[str]:
-        return [row[col.index].strip() for row in data]
-
     if source == "qualtrics":
-        status = find(columns, ("status",))
-        finished = find(columns, ("finished",))
-        unknown: set[str] = set()
-        if status is not None:
-            for i, value in enumerate(cells(status)):
-                key = value.casefold()
-                if key in _QUALTRICS_STATUS:
-                    reason = _QUALTRICS_STATUS[key]
-                    if reason and not (include_test and reason == TEST):
-                        reasons[i] = reason
-                elif key:
-                    unknown.add(value)
-        if unknown:
-            warnings.append(f"unknown Qualtrics Status value(s) {', '.join(sorted(unknown))}; those responses were kept")
-        if finished is not None:
-            for i, value in enumerate(cells(finished)):
-                if reasons[i] is None and value.casefold() in _FALSE:
-                    reasons[i] = INCOMPLETE
-    elif source == "limesurvey":
-        submitted = find(columns, ("submitdate", "date submitted"))
+        warnings += _qualtrics_skips(columns, data, reasons, include_test)
+    elif source in _SUBMIT_COLUMNS:
+        submitted = find(columns, _SUBMIT_COLUMNS[source])
         if submitted is not None:
-            for i, value in enumerate(cells(submitted)):
-                if not value:
-                    reasons[i] = INCOMPLETE
-    elif source == "typeform":
-        submitted = find(columns, ("submit date (utc)",))
-        if submitted is not None:
-            for i, value in enumerate(cells(submitted)):
+            for i, value in enumerate(_cells(submitted, data)):
                 if not value:
                     reasons[i] = INCOMPLETE
     return reasons, warnings
+
+
+def _cells(col: Column, data: list[list[str]]) -> list[str]:
+    return [row[col.index].strip() for row in data]
+
+
+def _qualtrics_skips(columns: list[Column], data: list[list[str]], reasons: list[str | None],
+                     include_test: bool) -> list[str]:
+    """Fill ``reasons`` from Qualtrics' Status (test, preview, spam) and Finished columns;
+    returns the warnings. A Status this table does not know keeps its response (and says
+    so): dropping answers on a guess would be worse than scoring one stray response."""
+    status = find(columns, ("status",))
+    finished = find(columns, ("finished",))
+    unknown: set[str] = set()
+    if status is not None:
+        for i, value in enumerate(_cells(status, data)):
+            key = value.casefold()
+            if key in _QUALTRICS_STATUS:
+                reason = _QUALTRICS_STATUS[key]
+                if reason and not (include_test and reason == TEST):
+                    reasons[i] = reason
+            elif key:
+                unknown.add(value)
+    warnings = []
+    if unknown:
+        warnings.append(f"unknown Qualtrics Status value(s) {', '.join(sorted(unknown))}; those responses were kept")
+    if finished is not None:
+        for i, value in enumerate(_cells(finished, data)):
+            if reasons[i] is None and value.casefold() in _FALSE:
+                reasons[i] = INCOMPLETE
+    return warnings
 
 
 # -- times -------------------------------------------------------------------------

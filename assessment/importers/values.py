@@ -100,12 +100,7 @@ class ScaleReader:
     def parse(self, text: str) -> Parsed:
         norm = normalise_text(text)
         if norm in self.overrides:
-            spec = self.overrides[norm]
-            if spec is None or spec == "blank":
-                return NAN, BLANK, None
-            if spec == "na":
-                return NAN, NA, None
-            return float(spec), ANSWERED, None
+            return _override(self.overrides[norm])
         if norm in self.labels and not (self.by_position and _NUMBER.match(norm)):
             # (in a codes export a label such as "2" on a 0-10 scale is still a code)
             return self.labels[norm], ANSWERED, None
@@ -114,17 +109,27 @@ class ScaleReader:
             return NAN, NA, None
         n = _num(norm) if _NUMBER.match(norm.replace(",", ".")) else None
         if n is not None:
-            if n == self.na_code:
-                return NAN, NA, None
-            if self.by_position:
-                if n.is_integer() and 1 <= n <= len(self.ordered):
-                    return self.ordered[int(n) - 1], ANSWERED, None
-                return NAN, BLANK, f"{text.strip()!r} is not a choice code of scale {self.question.scale} " \
-                                   f"(1-{len(self.ordered)})"
-            if n in self.values:
-                return n, ANSWERED, None
-            return NAN, BLANK, f"{text.strip()!r} is not a value of scale {self.question.scale} " \
-                               f"({self.ordered[0]:g}-{self.ordered[-1]:g})"
+            return self._number(n, text)
+        return self._numbered_label(norm) or (NAN, BLANK, self.describe())
+
+    def _number(self, n: float, text: str) -> Parsed:
+        """A bare number: a choice position in a codes export (see :meth:`prepare`), else a
+        scale value; anything else is unreadable, never rounded to a neighbour."""
+        if n == self.na_code:
+            return NAN, NA, None
+        if self.by_position:
+            if n.is_integer() and 1 <= n <= len(self.ordered):
+                return self.ordered[int(n) - 1], ANSWERED, None
+            return NAN, BLANK, f"{text.strip()!r} is not a choice code of scale {self.question.scale} " \
+                               f"(1-{len(self.ordered)})"
+        if n in self.values:
+            return n, ANSWERED, None
+        return NAN, BLANK, f"{text.strip()!r} is not a value of scale {self.question.scale} " \
+                           f"({self.ordered[0]:g}-{self.ordered[-1]:g})"
+
+    def _numbered_label(self, norm: str) -> Parsed | None:
+        """``4 - Agree`` or ``Agree (4)``: the label decides when it is one of the scale's,
+        else the number when it is a scale value; None when neither reads."""
         for pattern, num_group, label_group in ((_LEADING_NUMBER, 1, 2), (_TRAILING_NUMBER, 2, 1)):
             m = pattern.match(norm)
             if m:
@@ -136,7 +141,16 @@ class ScaleReader:
                 v = _num(m.group(num_group))
                 if v is not None and v in self.values:
                     return v, ANSWERED, None
-        return NAN, BLANK, self.describe()
+        return None
+
+
+def _override(spec: ValueSpec) -> Parsed:
+    """A cell text the mapping's ``values:`` gives a meaning: blank, N/A or a number."""
+    if spec is None or spec == "blank":
+        return NAN, BLANK, None
+    if spec == "na":
+        return NAN, NA, None
+    return float(spec), ANSWERED, None
 
 
 _PERCENT_SIGN = re.compile(r"^\s*(.+?)\s*%\s*$")
@@ -185,8 +199,7 @@ class NumberReader:
     def parse(self, text: str) -> Parsed:
         norm = normalise_text(text)
         if norm in self.overrides:
-            spec = self.overrides[norm]
-            return (NAN, BLANK, None) if spec in (None, "blank") else (NAN, NA, None) if spec == "na" else (float(spec), ANSWERED, None)
+            return _override(self.overrides[norm])
         if norm in self.na_labels or norm in _NA_WORDS:
             return NAN, NA, None
         q = self.question
