@@ -8,6 +8,7 @@ Whole-file problems (unreadable, no question column) raise :class:`ImportFailed`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -236,6 +237,10 @@ def _text_or_na(cells: list[str]) -> pd.Series:
     return pd.Series([" ".join(c.split()) or None for c in cells], dtype="str")
 
 
+#: A column's cells in the kept rows (empty texts for no column).
+_Cells = Callable[[Column | None], list[str]]
+
+
 def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column], plan: ColumnPlan,
                  source: str, questionnaire: Questionnaire, mapping: Mapping | None,
                  problems: list[tuple[int, int, CellProblem]], warnings: list[str], path: Path,
@@ -248,62 +253,96 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
     def cells(col: Column | None) -> list[str]:
         return [r[col.index] for r in kept] if col is not None else [""] * n
 
-    key_col = plan.ident or tools.find(columns, spec.key)
-    keys = _text_or_na(cells(key_col))
+    keys = _response_keys(cells(plan.ident or tools.find(columns, spec.key)), warnings)
+    # "anonymous" (Microsoft Forms) or a name is not an address: it must not make everyone one respondent
+    email = _text_or_na([c if "@" in c else "" for c in cells(tools.find(columns, spec.email))])
+    role_ids, role_raw = _roles(cells, n, source_rows, columns, plan, source, questionnaire, mapping, problems, path)
+    if mapping is not None and mapping.unit:
+        unit = pd.Series([mapping.unit] * n, dtype="str")
+    else:
+        unit = _text_or_na(cells(plan.unit))
+    submitted, duration_s, precise = _times(cells, n, columns, spec, warnings)
+    frame = pd.DataFrame({
+        "source_row": source_rows,
+        "response_key": keys,
+        "email": email,
+        "role": pd.Series(role_ids, dtype="str"),
+        "role_raw": role_raw,
+        "unit": unit,
+        "submitted": submitted.reset_index(drop=True),
+        "duration_s": duration_s,
+    })
+    times_out[:] = precise
+    return frame
+
+
+def _response_keys(texts: list[str], warnings: list[str]) -> pd.Series:
+    """The survey tool's response ids, with a warning when Excel has turned them into
+    rounded numbers (``1.14628E+11``): they can no longer tell respondents apart."""
+    keys = _text_or_na(texts)
     damaged = tools.damaged_ids([k for k in keys.dropna()])
     if damaged:
         warnings.append(f"{len(damaged)} response id(s) look damaged by Excel (e.g. {damaged[0]}): the digits "
                         "are lost, so respondents cannot be told apart by id; kept as text")
-    # "anonymous" (Microsoft Forms) or a name is not an address: it must not make everyone one respondent
-    email = _text_or_na([c if "@" in c else "" for c in cells(tools.find(columns, spec.email))])
+    return keys
 
-    # role
-    role_ids: list[str | None] = [None] * n
-    role_raw = pd.Series([None] * n, dtype="str")
+
+def _roles(cells: _Cells, n: int, source_rows: np.ndarray, columns: list[Column], plan: ColumnPlan, source: str,
+           questionnaire: Questionnaire, mapping: Mapping | None, problems: list[tuple[int, int, CellProblem]],
+           path: Path) -> tuple[list[str | None], pd.Series]:
+    """Each row's role id and the cell it was read from: the mapping's fixed role, else the
+    role column. Without either the file is refused: a respondent without a role cannot be scored."""
     fixed_role = mapping.role if mapping else None
     if fixed_role:
         if fixed_role not in questionnaire.role_by_id:
             raise ImportFailed(f"{mapping.where('role')}: unknown role id {fixed_role!r}; roles: "
                                f"{', '.join(questionnaire.role_by_id)}", file=mapping.file or "mapping")
-        role_ids = [fixed_role] * n
-    elif plan.role is not None:
-        lookup = role_lookup(questionnaire, mapping)
-        bad_ids = {v for v in lookup.values() if v not in questionnaire.role_by_id}
-        if bad_ids and mapping is not None:
-            raise ImportFailed(f"{mapping.where('role_values')}: unknown role id(s) {', '.join(sorted(bad_ids))}",
-                               file=mapping.file or "mapping")
-        raw_cells = cells(plan.role)
-        role_raw = _text_or_na(raw_cells)
-        labels = ", ".join(r.label for r in questionnaire.roles)
-        memo: dict[str, str | None] = {}
-        if source == "qualtrics":
-            # Qualtrics' numeric export codes a choice by its position: role 1 is the
-            # questionnaire's first role when the survey lists roles in its order.
-            for pos, role in enumerate(questionnaire.roles, start=1):
-                lookup.setdefault(str(pos), role.id)
-        for i, text in enumerate(raw_cells):
-            if text not in memo:
-                memo[text] = lookup.get(normalise_text(text)) if text.strip() else None
-            role_ids[i] = memo[text]
-            if memo[text] is None:
-                why = "role is blank; every respondent needs a role" if not text.strip() else \
-                      f"not a role of this questionnaire ({labels})"
-                problems.append((int(source_rows[i]), plan.role.index,
-                                 CellProblem(int(source_rows[i]), plan.role.header, text, why, plan.role.letter)))
-    elif n:
+        return [fixed_role] * n, pd.Series([None] * n, dtype="str")
+    if plan.role is not None:
+        return _read_role_column(cells(plan.role), plan.role, source_rows, source, questionnaire, mapping, problems)
+    if n:
         names = list(dict.fromkeys([questionnaire.profile.role.text if questionnaire.profile.role else "Role",
                                     "Role"]))
         expected = " or ".join(repr(t) for t in names)
         hint = suggest(names[0], columns)
         raise ImportFailed(f"no column holds the respondent's role: expected a column headed {expected}, or "
                            f"`role_column:` / `role:` in a mapping file{hint}", file=path)
-    # unit
-    if mapping is not None and mapping.unit:
-        unit = pd.Series([mapping.unit] * n, dtype="str")
-    else:
-        unit = _text_or_na(cells(plan.unit))
+    return [None] * n, pd.Series([None] * n, dtype="str")
 
-    # times
+
+def _read_role_column(raw_cells: list[str], col: Column, source_rows: np.ndarray, source: str,
+                      questionnaire: Questionnaire, mapping: Mapping | None,
+                      problems: list[tuple[int, int, CellProblem]]) -> tuple[list[str | None], pd.Series]:
+    """Role labels (or the mapping's ``role_values``) to role ids; every unreadable cell is a problem."""
+    lookup = role_lookup(questionnaire, mapping)
+    bad_ids = {v for v in lookup.values() if v not in questionnaire.role_by_id}
+    if bad_ids and mapping is not None:
+        raise ImportFailed(f"{mapping.where('role_values')}: unknown role id(s) {', '.join(sorted(bad_ids))}",
+                           file=mapping.file or "mapping")
+    labels = ", ".join(r.label for r in questionnaire.roles)
+    memo: dict[str, str | None] = {}
+    if source == "qualtrics":
+        # Qualtrics' numeric export codes a choice by its position: role 1 is the
+        # questionnaire's first role when the survey lists roles in its order.
+        for pos, role in enumerate(questionnaire.roles, start=1):
+            lookup.setdefault(str(pos), role.id)
+    role_ids: list[str | None] = [None] * len(raw_cells)
+    for i, text in enumerate(raw_cells):
+        if text not in memo:
+            memo[text] = lookup.get(normalise_text(text)) if text.strip() else None
+        role_ids[i] = memo[text]
+        if memo[text] is None:
+            why = "role is blank; every respondent needs a role" if not text.strip() else \
+                  f"not a role of this questionnaire ({labels})"
+            problems.append((int(source_rows[i]), col.index,
+                             CellProblem(int(source_rows[i]), col.header, text, why, col.letter)))
+    return role_ids, _text_or_na(raw_cells)
+
+
+def _times(cells: _Cells, n: int, columns: list[Column], spec: tools.ToolSpec,
+           warnings: list[str]) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """Submission time (ISO text), duration in seconds (the tool's own, else submitted minus
+    started) and each time as precise as its cell (empty without a time column)."""
     submitted_col = tools.find(columns, spec.submitted)
     start_col = tools.find(columns, spec.start)
     duration_col = tools.find(columns, spec.duration)
@@ -321,20 +360,8 @@ def _respondents(kept: list[list[str]], source_rows: np.ndarray, columns: list[C
         duration_s = ((submitted_t - start_t).dt.total_seconds()).to_numpy(dtype="float64", na_value=np.nan)
     else:
         duration_s = np.full(n, np.nan)
-
     precise = tools.precise_times(cells(submitted_col), submitted_t) if submitted_col is not None else []
-    frame = pd.DataFrame({
-        "source_row": source_rows,
-        "response_key": keys,
-        "email": email,
-        "role": pd.Series(role_ids, dtype="str"),
-        "role_raw": role_raw,
-        "unit": unit,
-        "submitted": submitted.reset_index(drop=True),
-        "duration_s": duration_s,
-    })
-    times_out[:] = precise
-    return frame
+    return submitted, duration_s, precise
 
 
 def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, questionnaire: Questionnaire,
