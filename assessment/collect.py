@@ -330,11 +330,34 @@ def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bo
     flagged, never merged. The same id twice with different answers is refused
     (``skip_invalid`` skips every row of that id instead).
     """
+    resp = prep.respondents
+    resp["content_hash"] = resp["source_row"].map(_fingerprints(resp, prep.answers)).astype("str")
+    kinds, base = _base_identities(resp, parsed)
+    resp["identity_kind"] = kinds
+    resp["base_identity"] = base
+    clash = _clashing_ids(resp, kinds, base, prep)
+    if clash and skip_invalid:
+        prep.skipped[SKIP_CONFLICTING_ID] += len(clash)
+    identity, keep = _in_file_identities(kinds, base, resp["content_hash"].tolist(), clash)
+    resp["identity"] = identity
+    dupes = [not k and i not in clash for i, k in enumerate(keep)]
+    if any(dupes):
+        prep.skipped[SKIP_DUPLICATE_IN_FILE] += sum(dupes)
+    if not all(keep):
+        gone = set(resp.loc[[not k for k in keep], "source_row"])
+        resp = resp[keep].reset_index(drop=True)
+        prep.answers = prep.answers[~prep.answers["source_row"].isin(gone)].reset_index(drop=True)
+    resp["flags"] = _duplicate_flags(resp, _enough_scale_answers(resp, prep.answers, q))
+    resp["id_candidate"] = [k if k else f"{stem}-r{int(r)}" for k, r in
+                            zip([_text(k) for k in resp["response_key"]], resp["source_row"], strict=True)]
+    prep.respondents = resp
+
+
+def _base_identities(resp: pd.DataFrame, parsed: Any) -> tuple[list[str], list[str]]:
+    """Per respondent, what identifies them and how: the tool's response key (unless
+    Excel has damaged the ids), else the e-mail, else the row's content and time."""
     from .importers.tools import damaged_ids
 
-    source = parsed.source
-    resp, ans = prep.respondents, prep.answers
-    resp["content_hash"] = resp["source_row"].map(_fingerprints(resp, ans)).astype("str")
     keys = [_text(k) for k in resp["response_key"]]
     broken = set(damaged_ids([k for k in keys if k]))
     emails = [(_text(e) or "").casefold() or None for e in resp["email"]]
@@ -344,7 +367,7 @@ def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bo
     for key, email, fp, row in zip(keys, emails, resp["content_hash"], resp["source_row"], strict=True):
         if key and key not in broken:
             kinds.append("key")
-            base.append(f"key:{source}:{key}")
+            base.append(f"key:{parsed.source}:{key}")
         elif email:
             kinds.append("email")
             base.append(f"email:{email}")
@@ -352,10 +375,12 @@ def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bo
             kinds.append("content")
             text = row_keys.get(int(row))
             base.append(f"content:{_row_hash(text) if text is not None else fp}@{row_times.get(int(row), '')}")
-    resp["identity_kind"] = kinds
-    resp["base_identity"] = base
+    return kinds, base
 
-    # The same response id on rows with different answers: which row is the respondent?
+
+def _clashing_ids(resp: pd.DataFrame, kinds: list[str], base: list[str], prep: _Prepared) -> set[int]:
+    """Positions of rows sharing a response id but not their answers, one problem per id:
+    which row is the respondent cannot be guessed."""
     by_key: dict[str, list[int]] = {}
     for i, (kind, ident) in enumerate(zip(kinds, base, strict=True)):
         if kind == "key":
@@ -370,12 +395,17 @@ def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bo
             prep.problems.append({"row": rows[0], "column": "respondent id", "value": key,
                                   "why": f"respondent id {key!r} is on rows {', '.join(map(str, rows))} with "
                                          "different answers; which one counts?"})
-    if clash and skip_invalid:
-        prep.skipped[SKIP_CONFLICTING_ID] += len(clash)
+    return clash
 
+
+def _in_file_identities(kinds: list[str], base: list[str], hashes: list[str],
+                        clash: set[int]) -> tuple[list[str], list[bool]]:
+    """Each row's identity and whether it is kept. A clashing id drops every row of it;
+    the same id or e-mail with the same answers again is one person submitting twice
+    (dropped); rows without an id are never merged: the 2nd, 3rd... get ``#2``, ``#3``."""
     seen: dict[str, list[str]] = {}
     identity, keep = [], []
-    for i, (kind, ident, fp) in enumerate(zip(kinds, base, resp["content_hash"], strict=True)):
+    for i, (kind, ident, fp) in enumerate(zip(kinds, base, hashes, strict=True)):
         if i in clash:
             keep.append(False)
             identity.append(ident)
@@ -388,18 +418,14 @@ def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bo
         group.append(fp)
         keep.append(True)
         identity.append(ident if len(group) == 1 else f"{ident}#{len(group)}")
-    resp["identity"] = identity
-    dupes = [not k and i not in clash for i, k in enumerate(keep)]
-    if any(dupes):
-        prep.skipped[SKIP_DUPLICATE_IN_FILE] += sum(dupes)
-    if not all(keep):
-        gone = set(resp.loc[[not k for k in keep], "source_row"])
-        resp = resp[keep].reset_index(drop=True)
-        prep.answers = prep.answers[~prep.answers["source_row"].isin(gone)].reset_index(drop=True)
-    # Several kept submissions under one key/e-mail, or identical rows: flag them all.
+    return identity, keep
+
+
+def _duplicate_flags(resp: pd.DataFrame, enough: dict[int, bool]) -> list[list[str]]:
+    """Several kept submissions under one key/e-mail, or identical rows: flag them all
+    (flags never drop anyone). Identical answers count only on rows long enough to mean it."""
     multi = (resp["base_identity"].map(resp["base_identity"].value_counts()) > 1).tolist()
     same_answers = (resp["content_hash"].map(resp["content_hash"].value_counts()) > 1).tolist()
-    enough = _enough_scale_answers(resp, prep.answers, q)
     flags: list[list[str]] = []
     for is_multi, same, kind, ident, row in zip(multi, same_answers, resp["identity_kind"].tolist(),
                                                 resp["base_identity"].tolist(), resp["source_row"].tolist(),
@@ -417,10 +443,7 @@ def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bo
         if same and long_enough:
             mine.append(quality.IDENTICAL_ANSWERS)
         flags.append(mine)
-    resp["flags"] = flags
-    resp["id_candidate"] = [k if k else f"{stem}-r{int(r)}" for k, r in
-                            zip([_text(k) for k in resp["response_key"]], resp["source_row"], strict=True)]
-    prep.respondents = resp
+    return flags
 
 
 def _enough_scale_answers(resp: pd.DataFrame, answers: pd.DataFrame, q: Questionnaire) -> dict[int, bool]:
@@ -465,110 +488,30 @@ def _obj(series: pd.Series) -> list:
 
 def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport, *, round: str,
                 skip_invalid: bool, replace: bool, dry_run: bool) -> None:
+    """Check, decide and write one parsed file, all in one transaction (see the module
+    docstring); ``report`` says what happened. A dry run raises :class:`_DryRun` to roll back."""
     path = Path(parsed.path)
-    stem = path.stem
     report.source, report.sha256 = parsed.source, parsed.sha256
     report.columns = dict(getattr(parsed, "columns", None) or {})
     report.unmapped = list(parsed.unmapped_columns or [])
     report.warnings = list(parsed.warnings or [])
     prep = _prepare(parsed, q, skip_invalid)
-    _assign_identities(prep, parsed, stem, skip_invalid, q)
+    _assign_identities(prep, parsed, path.stem, skip_invalid, q)
     report.problems = prep.problems
     report.invalid_cells_blanked = prep.invalid_cells
     if prep.problems and not skip_invalid:
-        report.skipped = dict(prep.skipped)
-        report.status = REFUSED
-        first = prep.problems[0]
-        n = len(prep.problems)
-        what = "unreadable answer" if all(p["column"] != "respondent id" for p in prep.problems) else "problem"
-        report.message = (f"{n} {what}{'s' if n != 1 else ''} (first: row {first['row']}, column "
-                          f"{first['column']!r}: {first['value']!r}); nothing was stored (use "
-                          "--skip-invalid to store unreadable answers as blank and skip respondents without a "
-                          "readable role or with a conflicting id)")
+        _refuse_unreadable(report, prep)
         return
     _add_quality_flags(prep, q)
-    resp, ans = prep.respondents, prep.answers
 
     conn = store.conn
     with store.transaction():
-        earlier = conn.execute("SELECT file_name, imported_at, id, counts FROM imports WHERE round = ? AND sha256 = ? "
-                               "AND status = ? ORDER BY id DESC", (round, parsed.sha256, IMPORTED)).fetchone()
-        if earlier and not replace:
-            report.status = UNCHANGED
-            report.message = f"already imported ({earlier[0]}, {earlier[1]}); nothing changed"
-            gone = _removed_since(conn, parsed.sha256, round)
-            if gone:
-                report.message += (f"; {gone} of its respondent(s) are no longer stored (removed or replaced "
-                                   "since): import it again with --replace to restore them")
+        if not replace and _unchanged_file(conn, parsed.sha256, round, report):
             report.skipped = dict(prep.skipped)
             return
-        stored = {ident: (pk, rid, fp) for ident, pk, rid, fp in conn.execute(
-            "SELECT identity, pk, respondent_id, content_hash FROM respondents WHERE round = ?", (round,))}
-        stored_hashes = {fp for _, _, fp in stored.values()}
-        taken = {rid for _, rid, _ in stored.values()}
-        # Respondents without an id, by row hash: matched on time at the precision both files carry.
-        # (Stores written before identities carried the row and its time hold 'content:<answers hash>':
-        # those still match a respondent with the same answers.)
-        by_hash: dict[str, list[tuple[str, str]]] = {}
-        legacy: dict[str, list[str]] = {}
-        for ident in stored:
-            parts = _split_content(ident)
-            if parts and "@" in ident:
-                by_hash.setdefault(parts[0], []).append((parts[1], ident))
-            elif parts:
-                legacy.setdefault(parts[0], []).append(ident)
-        used: set[str] = set()
-        enough = _enough_scale_answers(resp, ans, q)
-        to_replace: list[int] = []
-        keep = []
-        ids = []
-        idents = []
-        for i, ident, fp, kind, row, cand in zip(resp.index, resp["identity"], resp["content_hash"],
-                                                 resp["identity_kind"], resp["source_row"], resp["id_candidate"],
-                                                 strict=True):
-            if kind == "content":
-                hash_, time, _ = _split_content(ident)
-                match = next((s_ident for s_time, s_ident in by_hash.get(hash_, [])
-                              if s_ident not in used and _same_time(s_time, time)), None)
-                if match is None:
-                    match = next((s for s in legacy.get(fp, []) if s not in used), None)
-                if match is not None:
-                    used.add(match)
-                    report.duplicate += 1
-                    keep.append(False)
-                    ids.append(None)
-                    idents.append(match)
-                    continue
-                ident = base = f"content:{hash_}@{time}"
-                n = 1
-                while ident in stored or ident in used:
-                    n += 1
-                    ident = f"{base}#{n}"
-                used.add(ident)
-                idents.append(ident)
-                ids.append(_unique_id(cand, stem, taken))
-                if fp in stored_hashes and enough.get(int(row)) and quality.IDENTICAL_ANSWERS not in resp.at[i, "flags"]:
-                    resp.at[i, "flags"].append(quality.IDENTICAL_ANSWERS)
-                keep.append(True)
-                continue
-            idents.append(ident)
-            old = stored.get(ident)
-            if old is not None and old[2] == fp:
-                report.duplicate += 1
-                keep.append(False)
-                ids.append(None)
-                continue
-            if old is not None:
-                report.conflicts.append({"row": int(row), "identity_kind": kind,
-                                         "identity": ident.split(":", 2)[-1], "respondent_id": old[1]})
-                to_replace.append(old[0])
-                ids.append(old[1])  # the replacement keeps the respondent's id
-            else:
-                ids.append(_unique_id(cand, stem, taken))
-                if fp in stored_hashes and enough.get(int(row)) and quality.IDENTICAL_ANSWERS not in resp.at[i, "flags"]:
-                    resp.at[i, "flags"].append(quality.IDENTICAL_ANSWERS)
-            keep.append(True)
-        resp = resp.assign(identity=idents)
+        stored = _StoredRound(conn, round, path.stem)
+        idents, ids, keep = stored.match(prep.respondents, _enough_scale_answers(prep.respondents, prep.answers, q),
+                                         report)
         if report.conflicts and not replace:
             report.status = REFUSED
             report.skipped = dict(prep.skipped)
@@ -576,54 +519,189 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
                               "nothing was stored (use --replace to replace them)")
             report.duplicate = 0
             return
-        resp = resp.assign(respondent_id=ids)[keep]
-        report.replaced = len(to_replace)
+        resp = prep.respondents.assign(identity=idents).assign(respondent_id=ids)[keep]
+        report.replaced = len(stored.to_replace)
         report.added = len(resp) - report.replaced
         report.skipped = dict(prep.skipped)
-        qual: dict[str, list[str]] = {}
-        for rid, flags in zip(resp["respondent_id"], resp["flags"], strict=True):
-            for flag in flags:
-                qual.setdefault(flag, []).append(rid)
-        report.quality = qual
+        report.quality = _flagged_ids(resp)
         if report.added == 0 and report.replaced == 0:
             report.status = UNCHANGED
             report.message = f"all {report.duplicate} respondent(s) already stored; nothing changed"
             return
-
-        counts = {"added": report.added, "replaced": report.replaced, "duplicate": report.duplicate,
-                  "invalid_cells_blanked": report.invalid_cells_blanked}
-        cur = conn.execute(
-            "INSERT INTO imports(round, file_name, file_path, sha256, source, imported_at, counts, problems,"
-            " unmapped, skipped, quality, status, columns, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (round, path.name, str(path.resolve()), parsed.sha256, parsed.source, _now(), json.dumps(counts),
-             json.dumps(report.problems), json.dumps(report.unmapped), json.dumps(report.skipped),
-             json.dumps(qual), IMPORTED, json.dumps(report.columns), json.dumps(report.warnings)))
-        import_id = cur.lastrowid
-        if to_replace:
-            pks = [(pk,) for pk in to_replace]
+        import_id = _insert_import(conn, parsed, path, round, report)
+        if stored.to_replace:
+            pks = [(pk,) for pk in stored.to_replace]
             conn.executemany("DELETE FROM answers WHERE respondent = ?", pks)
             conn.executemany("DELETE FROM respondents WHERE pk = ?", pks)
-        duration = pd.to_numeric(resp["duration_s"], errors="coerce")
-        conn.executemany(
-            "INSERT INTO respondents(respondent_id, round, import_id, identity, email, role, unit, source_file,"
-            " source_row, submitted, duration_s, flags, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            zip(resp["respondent_id"], [round] * len(resp), [import_id] * len(resp), resp["identity"],
-                [_text(e) for e in resp["email"]], resp["role"].astype("str"), [_text(u) for u in resp["unit"]],
-                [path.name] * len(resp), [int(r) for r in resp["source_row"]], [_text(s) for s in resp["submitted"]],
-                _obj(duration), [json.dumps(f) for f in resp["flags"]], resp["content_hash"], strict=True))
-        pk_of = dict(conn.execute("SELECT source_row, pk FROM respondents WHERE import_id = ?", (import_id,)))
-        ans = ans[ans["source_row"].isin(set(resp["source_row"]))]
-        ans = ans[~_empty_and_not_asked(ans, resp, q)]
-        conn.executemany(
-            "INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
-            zip(ans["source_row"].map(pk_of).tolist(), ans["question_id"].astype("str").tolist(), _obj(ans["raw"]),
-                _obj(ans["value"]), ans["state"].astype("str").tolist(), strict=True))
+        _insert_respondents(conn, resp, path, round, import_id)
+        _insert_answers(conn, prep.answers, resp, q, import_id)
         report.import_id = import_id
         if dry_run:
             report.status = DRY_RUN
             report.import_id = None
             raise _DryRun
         report.status = IMPORTED
+
+
+def _refuse_unreadable(report: FileReport, prep: _Prepared) -> None:
+    """Refuse a file with problems, naming the first: a file is never stored in part."""
+    report.skipped = dict(prep.skipped)
+    report.status = REFUSED
+    first = prep.problems[0]
+    n = len(prep.problems)
+    what = "unreadable answer" if all(p["column"] != "respondent id" for p in prep.problems) else "problem"
+    report.message = (f"{n} {what}{'s' if n != 1 else ''} (first: row {first['row']}, column "
+                      f"{first['column']!r}: {first['value']!r}); nothing was stored (use "
+                      "--skip-invalid to store unreadable answers as blank and skip respondents without a "
+                      "readable role or with a conflicting id)")
+
+
+def _unchanged_file(conn: Any, sha256: str, round: str, report: FileReport) -> bool:
+    """Whether these bytes were imported into the round before (then nothing changes, and
+    the report says so, pointing out respondents removed since and how to restore them)."""
+    earlier = conn.execute("SELECT file_name, imported_at, id, counts FROM imports WHERE round = ? AND sha256 = ? "
+                           "AND status = ? ORDER BY id DESC", (round, sha256, IMPORTED)).fetchone()
+    if not earlier:
+        return False
+    report.status = UNCHANGED
+    report.message = f"already imported ({earlier[0]}, {earlier[1]}); nothing changed"
+    gone = _removed_since(conn, sha256, round)
+    if gone:
+        report.message += (f"; {gone} of its respondent(s) are no longer stored (removed or replaced "
+                           "since): import it again with --replace to restore them")
+    return True
+
+
+class _StoredRound:
+    """The round's stored respondents, against which a file's respondents are matched.
+
+    Matching one respondent changes what the next may match (a stored row is claimed
+    once, an id is taken once), so the state lives here across the file's rows.
+    """
+
+    def __init__(self, conn: Any, round: str, stem: str) -> None:
+        self.stem = stem
+        self.stored = {ident: (pk, rid, fp) for ident, pk, rid, fp in conn.execute(
+            "SELECT identity, pk, respondent_id, content_hash FROM respondents WHERE round = ?", (round,))}
+        self.hashes = {fp for _, _, fp in self.stored.values()}
+        self.taken = {rid for _, rid, _ in self.stored.values()}
+        # Respondents without an id, by row hash: matched on time at the precision both files carry.
+        # (Stores written before identities carried the row and its time hold 'content:<answers hash>':
+        # those still match a respondent with the same answers.)
+        self.by_hash: dict[str, list[tuple[str, str]]] = {}
+        self.legacy: dict[str, list[str]] = {}
+        for ident in self.stored:
+            parts = _split_content(ident)
+            if parts and "@" in ident:
+                self.by_hash.setdefault(parts[0], []).append((parts[1], ident))
+            elif parts:
+                self.legacy.setdefault(parts[0], []).append(ident)
+        self.used: set[str] = set()
+        self.to_replace: list[int] = []   # pks of stored respondents a conflicting row replaces
+
+    def match(self, resp: pd.DataFrame, enough: dict[int, bool],
+              report: FileReport) -> tuple[list[str], list[str | None], list[bool]]:
+        """Per respondent: its stored identity, its respondent id (None for one already
+        stored, counted as a duplicate) and whether it is written. Conflicts go to ``report``;
+        a new respondent answering exactly like a stored one is flagged."""
+        idents: list[str] = []
+        ids: list[str | None] = []
+        keep: list[bool] = []
+        for i, ident, fp, kind, row, cand in zip(resp.index, resp["identity"], resp["content_hash"],
+                                                 resp["identity_kind"], resp["source_row"], resp["id_candidate"],
+                                                 strict=True):
+            if kind == "content":
+                ident, rid = self._match_content(ident, fp, cand)
+                new = rid is not None
+            else:
+                rid, new = self._match_identified(ident, fp, kind, row, cand, report)
+            idents.append(ident)
+            ids.append(rid)
+            keep.append(rid is not None)
+            if rid is None:
+                report.duplicate += 1
+            elif new and fp in self.hashes and enough.get(int(row)) and \
+                    quality.IDENTICAL_ANSWERS not in resp.at[i, "flags"]:
+                resp.at[i, "flags"].append(quality.IDENTICAL_ANSWERS)
+        return idents, ids, keep
+
+    def _match_content(self, ident: str, fp: str, cand: str) -> tuple[str, str | None]:
+        """A row without an id: the stored row it repeats (same cells, times agreeing), else
+        a new identity (numbered past those stored) and a new respondent id."""
+        hash_, time, _ = _split_content(ident)
+        match = next((s_ident for s_time, s_ident in self.by_hash.get(hash_, [])
+                      if s_ident not in self.used and _same_time(s_time, time)), None)
+        if match is None:
+            match = next((s for s in self.legacy.get(fp, []) if s not in self.used), None)
+        if match is not None:
+            self.used.add(match)
+            return match, None
+        ident = base = f"content:{hash_}@{time}"
+        n = 1
+        while ident in self.stored or ident in self.used:
+            n += 1
+            ident = f"{base}#{n}"
+        self.used.add(ident)
+        return ident, _unique_id(cand, self.stem, self.taken)
+
+    def _match_identified(self, ident: str, fp: str, kind: str, row: Any, cand: str,
+                          report: FileReport) -> tuple[str | None, bool]:
+        """A row with a key or e-mail: (respondent id or None when already stored with these
+        answers, whether the id is new). Stored with other answers is a conflict: the
+        replacement keeps the stored respondent's id."""
+        old = self.stored.get(ident)
+        if old is None:
+            return _unique_id(cand, self.stem, self.taken), True
+        if old[2] == fp:
+            return None, False
+        report.conflicts.append({"row": int(row), "identity_kind": kind,
+                                 "identity": ident.split(":", 2)[-1], "respondent_id": old[1]})
+        self.to_replace.append(old[0])
+        return old[1], False
+
+
+def _flagged_ids(resp: pd.DataFrame) -> dict[str, list[str]]:
+    """Quality flag -> the respondent ids carrying it, for the report and the import log."""
+    qual: dict[str, list[str]] = {}
+    for rid, flags in zip(resp["respondent_id"], resp["flags"], strict=True):
+        for flag in flags:
+            qual.setdefault(flag, []).append(rid)
+    return qual
+
+
+def _insert_import(conn: Any, parsed: Any, path: Path, round: str, report: FileReport) -> int:
+    """The import log row (counts, problems, flags, columns read, notes); its id ties the respondents to it."""
+    counts = {"added": report.added, "replaced": report.replaced, "duplicate": report.duplicate,
+              "invalid_cells_blanked": report.invalid_cells_blanked}
+    cur = conn.execute(
+        "INSERT INTO imports(round, file_name, file_path, sha256, source, imported_at, counts, problems,"
+        " unmapped, skipped, quality, status, columns, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (round, path.name, str(path.resolve()), parsed.sha256, parsed.source, _now(), json.dumps(counts),
+         json.dumps(report.problems), json.dumps(report.unmapped), json.dumps(report.skipped),
+         json.dumps(report.quality), IMPORTED, json.dumps(report.columns), json.dumps(report.warnings)))
+    return cur.lastrowid
+
+
+def _insert_respondents(conn: Any, resp: pd.DataFrame, path: Path, round: str, import_id: int) -> None:
+    duration = pd.to_numeric(resp["duration_s"], errors="coerce")
+    conn.executemany(
+        "INSERT INTO respondents(respondent_id, round, import_id, identity, email, role, unit, source_file,"
+        " source_row, submitted, duration_s, flags, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        zip(resp["respondent_id"], [round] * len(resp), [import_id] * len(resp), resp["identity"],
+            [_text(e) for e in resp["email"]], resp["role"].astype("str"), [_text(u) for u in resp["unit"]],
+            [path.name] * len(resp), [int(r) for r in resp["source_row"]], [_text(s) for s in resp["submitted"]],
+            _obj(duration), [json.dumps(f) for f in resp["flags"]], resp["content_hash"], strict=True))
+
+
+def _insert_answers(conn: Any, ans: pd.DataFrame, resp: pd.DataFrame, q: Questionnaire, import_id: int) -> None:
+    """The kept respondents' answers, less empty cells of questions their role is not asked."""
+    pk_of = dict(conn.execute("SELECT source_row, pk FROM respondents WHERE import_id = ?", (import_id,)))
+    ans = ans[ans["source_row"].isin(set(resp["source_row"]))]
+    ans = ans[~_empty_and_not_asked(ans, resp, q)]
+    conn.executemany(
+        "INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
+        zip(ans["source_row"].map(pk_of).tolist(), ans["question_id"].astype("str").tolist(), _obj(ans["raw"]),
+            _obj(ans["value"]), ans["state"].astype("str").tolist(), strict=True))
 
 
 def _removed_since(conn: Any, sha256: str, round: str) -> int:
