@@ -24,7 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .errors import ReportError
 from .fileio import atomic_write
-from .questionnaire import Question, Questionnaire
+from .questionnaire import Dimension, Question, Questionnaire
 
 RESPONSES_SHEET, LISTS_SHEET, INSTRUCTIONS_SHEET, QUESTIONS_SHEET = "Responses", "Lists", "Instructions", "Questions"
 ID_HEADER, ROLE_HEADER, UNIT_HEADER = "Respondent ID", "Role", "Business unit"
@@ -157,80 +157,103 @@ def _questions_sheet(ws, questionnaire: Questionnaire) -> None:
 
 def _responses(ws, questionnaire: Questionnaire, refs: dict[str, str], rows: int) -> None:
     last_row = FIRST_DATA_ROW + rows - 1
-    bold = Font(bold=True)
-    wrap_top = Alignment(wrap_text=True, vertical="top")
-    unlocked = Protection(locked=False)
-    for col, (head, sub) in enumerate(zip((ID_HEADER, ROLE_HEADER, UNIT_HEADER), ROW2_LABELS, strict=True), start=1):
-        c1 = ws.cell(row=1, column=col, value=head)
-        c2 = ws.cell(row=2, column=col, value=sub)
-        for c in (c1, c2):
-            c.font = bold
-            c.fill = PatternFill("solid", fgColor=HEADER_FILL)
-            c.border = _BORDER
-            c.alignment = wrap_top
-    for letter, width in zip("ABC", (16, 24, 20), strict=True):
-        ws.column_dimensions[letter].width = width
-
+    _profile_headers(ws)
     role_dv = DataValidation(type="list", formula1=refs["roles"], allow_blank=True, showErrorMessage=True,
                              errorTitle="Unknown role", error="Pick a role from the list.",
                              showInputMessage=True, promptTitle="Role", prompt="Pick your role from the list.")
     ws.add_data_validation(role_dv)
     role_dv.add(f"B{FIRST_DATA_ROW}:B{last_row}")
     scale_dvs: dict[str, DataValidation] = {}
-    roles = questionnaire.role_by_id
     col = 4
     for di, dim in enumerate(questionnaire.dimensions):
         fill = PatternFill("solid", fgColor=DIMENSION_FILLS[di % len(DIMENSION_FILLS)])
         for q in dim.questions:
             letter = get_column_letter(col)
-            head = ws.cell(row=1, column=col, value=q.id)
-            text = ws.cell(row=2, column=col, value=q.text)
-            for c in (head, text):
-                c.fill = fill
-                c.border = _BORDER
-                c.alignment = wrap_top
-            head.font = bold
-            note = f"{dim.title}\n"
-            note += "Asked to: " + ("everyone" if q.roles is None else ", ".join(roles[r].label for r in q.roles))
-            note += f"\nAnswer: {_answer_hint(q, questionnaire)}"
-            if q.help:
-                note += f"\n{q.help}"
-            head.comment = Comment(note, "assess", width=260, height=120)
+            _question_header(ws, col, q, dim, fill, questionnaire)
             ws.column_dimensions[letter].width = 26 if q.type != "text" else 40
             cells = f"{letter}{FIRST_DATA_ROW}:{letter}{last_row}"
             if q.type == "scale":
                 dv = scale_dvs.get(q.scale)
                 if dv is None:
-                    scale = questionnaire.scales[q.scale]
-                    na = f" or '{scale.na_label}'" if scale.na_label else ""
-                    dv = DataValidation(type="list", formula1=refs[f"scale:{q.scale}"], allow_blank=True,
-                                        showErrorMessage=True, errorTitle="Not an answer on the scale",
-                                        error=f"Pick an answer from the list ({scale.points[0].label} ... "
-                                              f"{scale.points[-1].label}{na}), or leave the cell empty.")
-                    ws.add_data_validation(dv)
-                    scale_dvs[q.scale] = dv
+                    dv = scale_dvs[q.scale] = _scale_validation(ws, questionnaire, q, refs)
                 dv.add(cells)
             elif q.type == "numeric":
-                lo, hi = _range(q)
-                unit = _unit(q)
-                dv = DataValidation(type="decimal", operator="between", formula1=_fmt(lo), formula2=_fmt(hi),
-                                    allow_blank=True, showErrorMessage=True, errorTitle="Not a number in range",
-                                    error=f"Type a number from {_fmt(lo)} to {_fmt(hi)}{unit} "
-                                          f"(use {_fmt(lo)} or {_fmt(hi)} if yours is beyond), or leave it empty.",
-                                    showInputMessage=True, promptTitle=q.id[:32],
-                                    prompt=f"A number, {_fmt(lo)}-{_fmt(hi)}{unit}.")
-                ws.add_data_validation(dv)
-                dv.add(cells)
+                _numeric_validation(ws, q).add(cells)
             col += 1
-    last_col = col - 1
+    _answer_cells(ws, last_row, col - 1)
+
+
+def _profile_headers(ws) -> None:
+    """The id, role and unit columns' two header rows."""
+    for col, (head, sub) in enumerate(zip((ID_HEADER, ROLE_HEADER, UNIT_HEADER), ROW2_LABELS, strict=True), start=1):
+        c1 = ws.cell(row=1, column=col, value=head)
+        c2 = ws.cell(row=2, column=col, value=sub)
+        for c in (c1, c2):
+            c.font = Font(bold=True)
+            c.fill = PatternFill("solid", fgColor=HEADER_FILL)
+            c.border = _BORDER
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    for letter, width in zip("ABC", (16, 24, 20), strict=True):
+        ws.column_dimensions[letter].width = width
+
+
+def _question_header(ws, col: int, q: Question, dim: Dimension, fill: PatternFill,
+                     questionnaire: Questionnaire) -> None:
+    """A question's id over its text (the importer reads either), with a comment saying
+    its friction point, who is asked and how to answer, since the sheet has no room for it."""
+    head = ws.cell(row=1, column=col, value=q.id)
+    text = ws.cell(row=2, column=col, value=q.text)
+    for c in (head, text):
+        c.fill = fill
+        c.border = _BORDER
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    head.font = Font(bold=True)
+    roles = questionnaire.role_by_id
+    note = f"{dim.title}\n"
+    note += "Asked to: " + ("everyone" if q.roles is None else ", ".join(roles[r].label for r in q.roles))
+    note += f"\nAnswer: {_answer_hint(q, questionnaire)}"
+    if q.help:
+        note += f"\n{q.help}"
+    head.comment = Comment(note, "assess", width=260, height=120)
+
+
+def _scale_validation(ws, questionnaire: Questionnaire, q: Question, refs: dict[str, str]) -> DataValidation:
+    """A drop-down of the scale's labels, shared by every question on that scale."""
+    scale = questionnaire.scales[q.scale]
+    na = f" or '{scale.na_label}'" if scale.na_label else ""
+    dv = DataValidation(type="list", formula1=refs[f"scale:{q.scale}"], allow_blank=True,
+                        showErrorMessage=True, errorTitle="Not an answer on the scale",
+                        error=f"Pick an answer from the list ({scale.points[0].label} ... "
+                              f"{scale.points[-1].label}{na}), or leave the cell empty.")
+    ws.add_data_validation(dv)
+    return dv
+
+
+def _numeric_validation(ws, q: Question) -> DataValidation:
+    """A number within the question's plausible range (the importer refuses others)."""
+    lo, hi = _range(q)
+    unit = _unit(q)
+    dv = DataValidation(type="decimal", operator="between", formula1=_fmt(lo), formula2=_fmt(hi),
+                        allow_blank=True, showErrorMessage=True, errorTitle="Not a number in range",
+                        error=f"Type a number from {_fmt(lo)} to {_fmt(hi)}{unit} "
+                              f"(use {_fmt(lo)} or {_fmt(hi)} if yours is beyond), or leave it empty.",
+                        showInputMessage=True, promptTitle=q.id[:32],
+                        prompt=f"A number, {_fmt(lo)}-{_fmt(hi)}{unit}.")
+    ws.add_data_validation(dv)
+    return dv
+
+
+def _answer_cells(ws, last_row: int, last_col: int) -> None:
+    """Answer cells editable (id, role and unit as text), headers locked; formatting,
+    sorting and filters allowed."""
     ws.row_dimensions[2].height = 120
+    unlocked = Protection(locked=False)
     for row in ws.iter_rows(min_row=FIRST_DATA_ROW, max_row=last_row, max_col=last_col):
         for cell in row:
             cell.protection = unlocked
             cell.border = _BORDER
             cell.number_format = "@" if cell.column in (1, 2, 3) else "General"
     ws.freeze_panes = f"D{FIRST_DATA_ROW}"
-    # Headers locked; answer cells editable; formatting, sorting and filters allowed.
     prot = ws.protection
     prot.sheet = True
     prot.formatCells = prot.formatColumns = prot.formatRows = False
