@@ -391,7 +391,7 @@ class Bench:
         # import + score of the Qualtrics file: the middle point of the scaling series
         self.scaling_points = getattr(self, "scaling_points", {})
         if n == 10_000 or self.quick:
-            per_run = [a.seconds + b.seconds for a, b in zip(s["qualtrics"], s["score qualtrics"])]
+            per_run = [a.seconds + b.seconds for a, b in zip(s["qualtrics"], s["score qualtrics"], strict=True)]
             self.scaling_points[n] = (statistics.median(per_run),
                                       max(peak(s["qualtrics"]), peak(s["score qualtrics"])))
         self.import_samples = {k: [x.seconds for x in v] for k, v in s.items()}
@@ -498,7 +498,7 @@ class Bench:
             xs = [math.log(n) for n in done]
             ys = [math.log(points[n][0]) for n in done]
             mx, my = statistics.fmean(xs), statistics.fmean(ys)
-            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
             last = math.log(points[done[-1]][0] / points[done[-2]][0]) / math.log(done[-1] / done[-2])
         ratio = "" if slope is None else \
             f"exponent {slope:.2f} ({done[-2]:,}->{done[-1]:,}: {last:.2f})" + ("" if len(done) == len(sizes) else

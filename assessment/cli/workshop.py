@@ -11,6 +11,7 @@ import contextlib
 import json
 import sys
 import threading
+from typing import Any
 
 import click
 
@@ -73,6 +74,16 @@ def workshop(ctx: click.Context, round_: str | None, bind: str, bind_all_interfa
     def say(text: str = "") -> None:
         click.echo(text, file=out)
 
+    _announce(say, ws, session, running, resume, new_tickets, out)
+    threading.Thread(target=_after_start, args=(say, running, net, host, as_json, no_browser),
+                     name="workshop-start", daemon=True).start()
+    with contextlib.suppress(KeyboardInterrupt):
+        running.run()
+    _goodbye(say, session, round_)
+
+
+def _announce(say: Any, ws: Any, session: Any, running: Any, resume: bool, new_tickets: list[str], out: Any) -> None:
+    """What the consultant reads before the room arrives: where answers go, the links, the QR code."""
     say(f"Workshop for {ws.engagement.client}: round {session.round!r}, answers go to {ws.store_path}")
     if resume:
         say(f"Resumed: {len(session.devices)} device(s) and their answers are back; state: {session.state}.")
@@ -93,43 +104,46 @@ def workshop(ctx: click.Context, round_: str | None, bind: str, bind_all_interfa
     elif session.tickets_only:
         say("  Ticket mode: joining needs one of the ticket codes printed earlier (add more with --tickets N).")
 
-    def after_start() -> None:
-        import time
 
-        while not running.server.started:
-            if running.server.should_exit:
-                return
-            time.sleep(0.05)
-        health = running.participant_url + "healthz"
-        ok, message = net.self_check(health, health.split("/")[2])
-        say("")
-        if ok:
-            say(f"Self-check: {message}. Now scan the QR code with your own phone before the room fills.")
-        else:
-            say(f"Self-check FAILED: {message}")
-            say(net.SELF_CHECK_ADVICE)
-        if ok and not host.startswith("127."):
-            say("If your phone cannot open it: " + net.SELF_CHECK_ADVICE.split("\n", 1)[1].lstrip())
-        say("Press Ctrl-C to stop; `assess workshop --resume` continues with the same code.")
-        if as_json:
-            click.echo(json.dumps(running.info()))
-            sys.stdout.flush()
-        if not no_browser:
-            if _has_display():
-                import webbrowser
+def _after_start(say: Any, running: Any, net: Any, host: str, as_json: bool, no_browser: bool) -> None:
+    """Once the server listens: the self-check of the participant URL, the JSON line, the browser."""
+    import time
 
-                webbrowser.open(running.facilitator_url)
-            else:
-                say("No desktop here to open a browser on: open the facilitator link above on this machine.")
+    while not running.server.started:
+        if running.server.should_exit:
+            return
+        time.sleep(0.05)
+    health = running.participant_url + "healthz"
+    ok, message = net.self_check(health, health.split("/")[2])
+    say("")
+    if ok:
+        say(f"Self-check: {message}. Now scan the QR code with your own phone before the room fills.")
+    else:
+        say(f"Self-check FAILED: {message}")
+        say(net.SELF_CHECK_ADVICE)
+    if ok and not host.startswith("127."):
+        say("If your phone cannot open it: " + net.SELF_CHECK_ADVICE.split("\n", 1)[1].lstrip())
+    say("Press Ctrl-C to stop; `assess workshop --resume` continues with the same code.")
+    if as_json:
+        click.echo(json.dumps(running.info()))
+        sys.stdout.flush()
+    if no_browser:
+        return
+    if _has_display():
+        import webbrowser
 
-    threading.Thread(target=after_start, name="workshop-start", daemon=True).start()
-    with contextlib.suppress(KeyboardInterrupt):
-        running.run()
+        webbrowser.open(running.facilitator_url)
+    else:
+        say("No desktop here to open a browser on: open the facilitator link above on this machine.")
+
+
+def _goodbye(say: Any, session: Any, round_: str | None) -> None:
     devices = [d for d in session.devices.values() if d.answers]
     kept = [d for d in devices if not d.revoked]
+    removed = f"; {len(devices) - len(kept)} removed by the facilitator" if len(kept) < len(devices) else ""
     say("")
     say(f"Stopped. {len(kept)} device(s) answered ({sum(len(d.answers) for d in kept)} answers stored in round "
-        f"{session.round!r}){f'; {len(devices) - len(kept)} removed by the facilitator' if len(kept) < len(devices) else ''}.")
+        f"{session.round!r}){removed}.")
     say("Next: `assess score`" + (f" --round {session.round}" if round_ else "") + ", `assess report`.")
 
 

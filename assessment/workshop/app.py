@@ -399,28 +399,9 @@ class WorkshopServer:
         errors: dict[str, str] = {}
         wanted = request.query_params.get("d")
         if request.method == "POST":  # the page without JavaScript: the whole friction point at once
-            form = await self._form(request)
-            self._check_csrf(device.csrf, str(form.get("csrf") or ""))
-            if not self.answer_limit.allow(device.pseudonym):
-                raise WorkshopError("too many answers at once; wait a moment", status=429)
-            wanted = str(form.get("d") or "")
-            for key, value in form.multi_items():
-                if not key.startswith("a:"):
-                    continue
-                qid = key[2:]
-                if not str(value).strip() and qid not in device.answers:
-                    continue
-                try:
-                    await self.ws.save_answer(device, qid, str(value))
-                except WorkshopError as exc:
-                    errors[qid] = exc.message
-            if not errors:
-                here = ids.index(wanted) if wanted in ids else -1
-                if form.get("go") == "back" and here > 0:
-                    return RedirectResponse(f"/q?d={ids[here - 1]}", status_code=303)
-                if here + 1 < len(ids):
-                    return RedirectResponse(f"/q?d={ids[here + 1]}", status_code=303)
-                return RedirectResponse("/done", status_code=303)
+            wanted, errors, redirect = await self._save_page(request, device, ids)
+            if redirect is not None:
+                return redirect
         progress = self.ws.progress(device)
         if wanted not in ids:
             if progress["next_dimension"] is None:
@@ -434,6 +415,32 @@ class WorkshopServer:
                           dim=dim, asked=asked, index=index, count=len(ids), prev=ids[index - 1] if index else None,
                           progress=progress, errors=errors, state=self.ws.state,
                           scale_of=self.ws.q.scale_of, role_label=self.ws.q.role_by_id[device.role].label)
+
+    async def _save_page(self, request: Request, device: Any, ids: list[str]
+                         ) -> tuple[str, dict[str, str], Response | None]:
+        """Save a whole page posted without JavaScript: ``(page, errors, where to go next or None)``."""
+        form = await self._form(request)
+        self._check_csrf(device.csrf, str(form.get("csrf") or ""))
+        if not self.answer_limit.allow(device.pseudonym):
+            raise WorkshopError("too many answers at once; wait a moment", status=429)
+        wanted = str(form.get("d") or "")
+        errors: dict[str, str] = {}
+        for key, value in form.multi_items():
+            qid = key[2:]
+            if not key.startswith("a:") or (not str(value).strip() and qid not in device.answers):
+                continue
+            try:
+                await self.ws.save_answer(device, qid, str(value))
+            except WorkshopError as exc:
+                errors[qid] = exc.message
+        if errors:
+            return wanted, errors, None
+        here = ids.index(wanted) if wanted in ids else -1
+        if form.get("go") == "back" and here > 0:
+            return wanted, errors, RedirectResponse(f"/q?d={ids[here - 1]}", status_code=303)
+        if here + 1 < len(ids):
+            return wanted, errors, RedirectResponse(f"/q?d={ids[here + 1]}", status_code=303)
+        return wanted, errors, RedirectResponse("/done", status_code=303)
 
     async def done(self, request: Request) -> Response:
         device = self._device(request)
