@@ -29,14 +29,16 @@ _SUB_WORKSPACES = "assess.workspace"
 
 
 def show_path(path: str | Path) -> str:
-    """``path`` as printed to the user: relative to the current folder when that is shorter."""
+    """``path`` as printed to the user: relative to the current folder when it lies inside
+    it (and that is shorter), else absolute; never a ``../..`` walk the reader must undo."""
     text = str(path)
     try:
         absolute = Path(path).resolve()
         relative = os.path.relpath(absolute, Path.cwd())
     except (OSError, ValueError):  # another drive on Windows, a vanished cwd
         return text
-    return relative if len(relative) < len(str(absolute)) else str(absolute)
+    inside = relative != ".." and not relative.startswith(".." + os.sep)
+    return relative if inside and len(relative) < len(str(absolute)) else str(absolute)
 
 
 def _with_shown_path(text: str, file: str | None) -> str:
