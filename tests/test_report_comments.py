@@ -48,3 +48,16 @@ def test_report_without_deployments_is_a_marked_draft_without_empty_plan_pages(t
     text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(out).pages))
     assert "DRAFT" in text and "No deployment is eligible for hardening yet" in text
     assert "Actions, owners and KPIs" not in text and "Three 30-day phases" not in text
+
+
+def test_report_on_too_few_respondents_is_marked_not_for_decision(tmp_path, runner):
+    """Four people cannot carry a board decision: the report says so on every page's mark."""
+    q = load_questionnaire("ai-friction")
+    path = write_export(synthesize(q, 4, seed=9, straight_liners=0, speeders=0), q, "wide", tmp_path / "few.csv")
+    ws = init_workspace(tmp_path / "ws", "Few Ltd", questionnaire="ai-friction")
+    assert runner.invoke(cli, ["-w", str(ws.root), "import", str(path)]).exit_code == 0
+    out = tmp_path / "few.pdf"
+    result = runner.invoke(cli, ["-w", str(ws.root), "report", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(out).pages))
+    assert "DRAFT" in text and "only 4 respondents: not for decision" in text
