@@ -104,23 +104,26 @@ def _weakest_three(states: list[DimState]) -> set[str]:
 def must_haves(q: Questionnaire, states: list[DimState], target: Deployment,
                applicable: set[str]) -> tuple[list[Action], list[str]]:
     """The actions the plan's rules require, in order, and notes on built-in ones."""
-    notes, must = [], []
+    notes: list[str] = []
+    must: list[Action] = []
+
+    def tagged_or_built_in(tag: str, built_in: Action, missing: str) -> list[Action]:
+        found = [a for a in q.actions if tag in a.tags]
+        if not found:
+            notes.append(missing)
+        return found or [built_in]
+
     if target.kpi is None or target.kpi.baseline is None:
-        baseline = [a for a in q.actions if BASELINE in a.tags]
-        if not baseline:
-            baseline = [built_in_baseline(q, target)]
-            notes.append("The action library has no action tagged pnl-baseline: the plan adds PNL-BASELINE "
-                         "(internal effort, not costed).")
+        baseline = tagged_or_built_in(BASELINE, built_in_baseline(q, target),
+                                      "The action library has no action tagged pnl-baseline: the plan adds "
+                                      "PNL-BASELINE (internal effort, not costed).")
         must.extend(baseline)
         notes.append(f"{target.name} has no P&L baseline for {target.pnl_metric}: the plan starts by measuring it "
                      f"({', '.join(a.id for a in baseline)}).")
     if target.stage == "staging":
-        go_live = [a for a in q.actions if GO_LIVE in a.tags]
-        if not go_live:
-            go_live = [built_in_go_live(q, target)]
-            notes.append("The action library has no action tagged go-live: the plan adds GO-LIVE, whose cost is "
-                         "not in the plan; cost it before the board sees the figure.")
-        must.extend(go_live)
+        must.extend(tagged_or_built_in(GO_LIVE, built_in_go_live(q, target),
+                                       "The action library has no action tagged go-live: the plan adds GO-LIVE, "
+                                       "whose cost is not in the plan; cost it before the board sees the figure."))
     weak = _weakest_three(states)
     redesign = [a for a in q.actions if REDESIGN in a.tags and a.dimension in weak and a.id in applicable]
     must.extend(redesign)

@@ -173,21 +173,23 @@ def compare_rounds(questionnaire: Questionnaire, baseline: Responses, current: R
 
     pos_b = {k: i for i, k in enumerate(id_b)}
     pairs = [(i, pos_b[k]) for i, k in enumerate(id_a) if k in pos_b]
+    supports = [_support(a, b, pairs, ~np.isnan(a.scores[:, di]), ~np.isnan(b.scores[:, di]))
+                for di in range(len(q.dimensions))]
+    overall_support = _support(a, b, pairs, ~np.isnan(a.scores).all(axis=1), ~np.isnan(b.scores).all(axis=1))
+    # Resample only the ways some number needs (each way from the same seed, so which
+    # other ways were drawn changes nothing).
     dists = {}
-    for within in (True, False):
+    for within in {s_.within_roles for s_ in (*supports, overall_support)}:
         ta, tb = _resampled_dims(np.random.default_rng(seed), a, b, pairs, role_w.size, int(n_resamples), within)
         dims_a, dims_b = (combine_roles(s_, c_, role_w[:, None], aggregation) for s_, c_ in (ta, tb))
         dists[within] = (dims_b - dims_a, overall_score(dims_b, dim_w) - overall_score(dims_a, dim_w))
 
     dimensions = []
-    for di, dim in enumerate(q.dimensions):
-        has_a, has_b = ~np.isnan(a.scores[:, di]), ~np.isnan(b.scores[:, di])
-        support = _support(a, b, pairs, has_a, has_b)
+    for di, (dim, support) in enumerate(zip(q.dimensions, supports, strict=True)):
         dimensions.append({"id": dim.id, "title": dim.title,
                            **_change(names, point_a.dims[di], point_b.dims[di],
                                      {w: d[0][:, di] for w, d in dists.items()}, support),
                            "n_" + names[0]: support.n_baseline, "n_" + names[1]: support.n_current})
-    overall_support = _support(a, b, pairs, ~np.isnan(a.scores).all(axis=1), ~np.isnan(b.scores).all(axis=1))
     overall = _change(names, point_a.overall, point_b.overall, {w: d[1] for w, d in dists.items()}, overall_support)
     return clean({
         "rounds": list(names), "method": "paired" if _paired(pairs) else "independent",
