@@ -126,11 +126,15 @@ def _perception_gap(q: Questionnaire, m: Matrices, cols: np.ndarray, lead_mask: 
             "n_leadership": int(lead.size), "n_practitioners": int(prac.size)}
 
 
-def _by_group(q: Questionnaire, m: Matrices, agg: Aggregate, col: np.ndarray, di: int,
-              aggregation: str) -> dict[str, float | None]:
-    """Score of each role group (leadership, oversight, practitioner) on one dimension."""
+def _groups(q: Questionnaire, m: Matrices) -> tuple[np.ndarray, np.ndarray]:
+    """Each role's group, and each respondent's (None for a role not in the questionnaire)."""
     groups = np.array([r.group for r in q.roles], dtype=object)
-    resp_group = np.where(m.role_codes >= 0, groups[np.maximum(m.role_codes, 0)], None)
+    return groups, np.where(m.role_codes >= 0, groups[np.maximum(m.role_codes, 0)], None)
+
+
+def _by_group(q: Questionnaire, m: Matrices, agg: Aggregate, col: np.ndarray, di: int, aggregation: str,
+              groups: np.ndarray, resp_group: np.ndarray) -> dict[str, float | None]:
+    """Score of each role group (leadership, oversight, practitioner) on one dimension."""
     out = {}
     for g in dict.fromkeys(r.group for r in q.roles):
         in_group = (groups == g) & (agg.role_counts[:, di] > 0)
@@ -150,15 +154,10 @@ def _coverage(m: Matrices, cols: np.ndarray) -> float:
     return float((asked & (m.state[:, cols] == 1)).sum() / cells) if cells else math.nan
 
 
-def _group_masks(q: Questionnaire, m: Matrices) -> tuple[np.ndarray, np.ndarray]:
-    groups = np.array([r.group for r in q.roles], dtype=object)
-    resp_group = np.where(m.role_codes >= 0, groups[np.maximum(m.role_codes, 0)], None)
-    return resp_group == LEADERSHIP, resp_group == PRACTITIONER
-
-
 def _dimensions(q: Questionnaire, m: Matrices, scores: np.ndarray, agg: Aggregate, boot: BootstrapResult,
                 aggregation: str) -> list[dict[str, Any]]:
-    lead_mask, prac_mask = _group_masks(q, m)
+    groups, resp_group = _groups(q, m)
+    lead_mask, prac_mask = resp_group == LEADERSHIP, resp_group == PRACTITIONER
     boundaries = [(lv.min, f"{lv.level} ({lv.name})") for lv in q.levels[1:]]
     out = []
     for di, dim in enumerate(q.dimensions):
@@ -174,7 +173,7 @@ def _dimensions(q: Questionnaire, m: Matrices, scores: np.ndarray, agg: Aggregat
             "by_role": {r.id: num(agg.role_means[ri, di]) for ri, r in enumerate(q.roles)
                         if agg.role_counts[ri, di] > 0},
             "n_by_role": {r.id: int(agg.role_counts[ri, di]) for ri, r in enumerate(q.roles)},
-            "by_group": _by_group(q, m, agg, col, di, aggregation),
+            "by_group": _by_group(q, m, agg, col, di, aggregation, groups, resp_group),
             "perception_gap": _perception_gap(q, m, cols, lead_mask, prac_mask),
         }
         entry["flags"] = dimension_flags(entry, boundaries)
