@@ -459,10 +459,15 @@ class Bench:
 
         s = interleave({"jobs 1": jobs(1), "jobs 2": jobs(2)}, self.runs, self.log)
         a, b = med(s["jobs 1"]), med(s["jobs 2"])
-        cpu = statistics.median(x.cpu for x in s["jobs 2"]) / b  # cores busy on average with 2 jobs
-        self.rows.append(Row("`report --per-unit`, 6 units, `--jobs 2` vs `--jobs 1`",
-                             f"{fmt_s(b)} (jobs 2, {cpu:.1f} cores busy)", f"{fmt_s(a)} (jobs 1)",
-                             f"{a / b:.2f}x faster", ">= 1.7x", verdict(a / b >= 1.7)))
+        cpu1, cpu2 = (statistics.median(x.cpu for x in s[k]) for k in ("jobs 1", "jobs 2"))
+        # On a shared machine the wall ratio measures the neighbours too; the CPU seconds do not.
+        # Idle 2-core prediction: jobs 1 takes its CPU time, jobs 2 at best half of its own.
+        row = Row("`report --per-unit`, 6 units, `--jobs 2` vs `--jobs 1`",
+                  f"{fmt_s(b)} (jobs 2, {cpu2 / b:.1f} cores busy)", f"{fmt_s(a)} (jobs 1)",
+                  f"{a / b:.2f}x faster", ">= 1.7x", verdict(a / b >= 1.7))
+        row.notes.append(f"CPU time (children included): jobs 1 {fmt_s(cpu1)}, jobs 2 {fmt_s(cpu2)}; "
+                         f"predicted on an idle 2-core machine: up to {cpu1 / (cpu2 / 2):.2f}x")
+        self.rows.append(row)
 
     def bench_scaling(self) -> None:
         sizes = (300, 1_000, 3_000) if self.quick else (1_000, 10_000, 100_000)
