@@ -35,6 +35,7 @@ from . import quality
 from .errors import AssessmentError, ImportFailed, Problem, StoreError
 from .questionnaire import Questionnaire
 from .responses import ANSWERED, BLANK, NA, asked_mask
+from .snapshot import ImportFollower
 from .store import Store, _now, open_store
 
 if TYPE_CHECKING:
@@ -487,7 +488,7 @@ def _obj(series: pd.Series) -> list:
 
 
 def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport, *, round: str,
-                skip_invalid: bool, replace: bool, dry_run: bool) -> None:
+                skip_invalid: bool, replace: bool, dry_run: bool, follower: ImportFollower | None = None) -> None:
     """Check, decide and write one parsed file, all in one transaction (see the module
     docstring); ``report`` says what happened. A dry run raises :class:`_DryRun` to roll back."""
     path = Path(parsed.path)
@@ -506,6 +507,8 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
 
     conn = store.conn
     with store.transaction():
+        if follower is not None:
+            follower.begin()
         if not replace and _unchanged_file(conn, parsed.sha256, round, report):
             report.skipped = dict(prep.skipped)
             return
@@ -533,14 +536,18 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
             pks = [(pk,) for pk in stored.to_replace]
             conn.executemany("DELETE FROM answers WHERE respondent = ?", pks)
             conn.executemany("DELETE FROM respondents WHERE pk = ?", pks)
-        _insert_respondents(conn, resp, path, round, import_id)
-        _insert_answers(conn, prep.answers, resp, q, import_id)
+            if follower is not None:
+                follower.stop()
+        people = _insert_respondents(conn, resp, path, round, import_id)
+        pk_of, cells = _insert_answers(conn, prep.answers, resp, q, import_id)
         report.import_id = import_id
         if dry_run:
             report.status = DRY_RUN
             report.import_id = None
             raise _DryRun
         report.status = IMPORTED
+    if follower is not None and follower.active:
+        follower.committed(*_stored_frames(people, pk_of, cells))
 
 
 def _refuse_unreadable(report: FileReport, prep: _Prepared) -> None:
@@ -682,26 +689,53 @@ def _insert_import(conn: Any, parsed: Any, path: Path, round: str, report: FileR
     return cur.lastrowid
 
 
-def _insert_respondents(conn: Any, resp: pd.DataFrame, path: Path, round: str, import_id: int) -> None:
+def _insert_respondents(conn: Any, resp: pd.DataFrame, path: Path, round: str, import_id: int) -> dict[str, list]:
+    """Store the kept respondents; returns the stored columns (for the snapshot follower)."""
     duration = pd.to_numeric(resp["duration_s"], errors="coerce")
+    n = len(resp)
+    stored = {"respondent_id": resp["respondent_id"].tolist(), "role": resp["role"].astype("str").tolist(),
+              "unit": [_text(u) for u in resp["unit"]], "source_file": [path.name] * n,
+              "source_row": [int(r) for r in resp["source_row"]], "submitted": [_text(s) for s in resp["submitted"]],
+              "flags": [json.dumps(f) for f in resp["flags"]], "round": [round] * n,
+              "stored_identity": resp["identity"].tolist(), "email": [_text(e) for e in resp["email"]]}
     conn.executemany(
         "INSERT INTO respondents(respondent_id, round, import_id, identity, email, role, unit, source_file,"
         " source_row, submitted, duration_s, flags, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        zip(resp["respondent_id"], [round] * len(resp), [import_id] * len(resp), resp["identity"],
-            [_text(e) for e in resp["email"]], resp["role"].astype("str"), [_text(u) for u in resp["unit"]],
-            [path.name] * len(resp), [int(r) for r in resp["source_row"]], [_text(s) for s in resp["submitted"]],
-            _obj(duration), [json.dumps(f) for f in resp["flags"]], resp["content_hash"], strict=True))
+        zip(stored["respondent_id"], stored["round"], [import_id] * n, stored["stored_identity"], stored["email"],
+            stored["role"], stored["unit"], stored["source_file"], stored["source_row"], stored["submitted"],
+            _obj(duration), stored["flags"], resp["content_hash"].tolist(), strict=True))
+    return stored
 
 
-def _insert_answers(conn: Any, ans: pd.DataFrame, resp: pd.DataFrame, q: Questionnaire, import_id: int) -> None:
-    """The kept respondents' answers, less empty cells of questions their role is not asked."""
+def _insert_answers(conn: Any, ans: pd.DataFrame, resp: pd.DataFrame, q: Questionnaire,
+                    import_id: int) -> tuple[dict[Any, int], dict[str, list]]:
+    """The kept respondents' answers, less empty cells of questions their role is not asked.
+
+    Returns each source row's stored key and the stored answer columns in the store's
+    own order (respondent, question id), for the snapshot follower.
+    """
     pk_of = dict(conn.execute("SELECT source_row, pk FROM respondents WHERE import_id = ?", (import_id,)))
     ans = ans[ans["source_row"].isin(set(resp["source_row"]))]
     ans = ans[~_empty_and_not_asked(ans, resp, q)]
-    conn.executemany(
-        "INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
-        zip(ans["source_row"].map(pk_of).tolist(), ans["question_id"].astype("str").tolist(), _obj(ans["raw"]),
-            _obj(ans["value"]), ans["state"].astype("str").tolist(), strict=True))
+    cells = {"pk": ans["source_row"].map(pk_of).tolist(), "question_id": ans["question_id"].astype("str").tolist(),
+             "raw": _obj(ans["raw"]), "value": _obj(ans["value"]), "state": ans["state"].astype("str").tolist()}
+    conn.executemany("INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
+                     zip(*cells.values(), strict=True))
+    return pk_of, cells
+
+
+def _stored_frames(people: dict[str, list], pk_of: dict[Any, int],
+                   cells: dict[str, list]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the store now holds for this file, as a load would read it back (rows in key order)."""
+    from .store import STORED_ANSWER_COLUMNS, STORED_RESPONDENT_COLUMNS
+
+    people_frame = pd.DataFrame(dict(people, pk=[pk_of[r] for r in people["source_row"]]))
+    people_frame = people_frame[STORED_RESPONDENT_COLUMNS].sort_values("pk", kind="stable")
+    cell_frame = pd.DataFrame(cells, columns=STORED_ANSWER_COLUMNS)
+    # SQLite compares text keys byte by byte, which is how Python orders str (by code point).
+    qid = pd.Categorical(cells["question_id"], categories=sorted(set(cells["question_id"])))
+    order = np.lexsort((qid.codes, np.asarray(cells["pk"], dtype=np.int64)))
+    return people_frame.reset_index(drop=True), cell_frame.take(order).reset_index(drop=True)
 
 
 def _removed_since(conn: Any, sha256: str, round: str) -> int:
@@ -724,13 +758,15 @@ class _DryRun(Exception):
 
 
 def import_parsed(store: Store, parsed: Any, questionnaire: Questionnaire, *, round: str | None = None,
-                  skip_invalid: bool = False, replace: bool = False, dry_run: bool = False) -> FileReport:
-    """Store one already-read file (an importer's ``ParsedFile``) in its own transaction."""
+                  skip_invalid: bool = False, replace: bool = False, dry_run: bool = False,
+                  follower: ImportFollower | None = None) -> FileReport:
+    """Store one already-read file (an importer's ``ParsedFile``) in its own transaction;
+    ``follower`` (of the same round) is told what it added."""
     rnd = store.resolve_round(round)
     report = FileReport(path=str(parsed.path))
     with contextlib.suppress(_DryRun):  # the dry run's transaction was rolled back
         _write_file(store, parsed, questionnaire, report, round=rnd, skip_invalid=skip_invalid,
-                    replace=replace, dry_run=dry_run)
+                    replace=replace, dry_run=dry_run, follower=follower)
     return report
 
 
@@ -748,7 +784,7 @@ def import_responses(workspace: Workspace | str | Path, paths: Sequence[str | Pa
     is a mapping object or a path to a mapping YAML file. A file that breaks the
     reader in a way it did not foresee is refused like any other (``debug`` re-raises).
     """
-    from .importers import load_mapping, read_responses
+    from .importers import load_mapping
 
     if isinstance(paths, str | Path):
         paths = [paths]
@@ -771,38 +807,55 @@ def import_responses(workspace: Workspace | str | Path, paths: Sequence[str | Pa
     with open_store(use_path) as store:
         rnd = store.resolve_round(round)
         report = ImportReport(round=rnd, dry_run=dry_run)
-        for index, path in enumerate(paths):
-            if progress:
-                progress(index, len(paths), path)
-            file_report = FileReport(path=str(path))
-            if path.name.startswith(("~$", ".~lock.")):
-                # Excel's (or LibreOffice's) lock file for an open workbook, picked up by a glob.
-                app = "Excel" if path.name.startswith("~$") else "LibreOffice"
-                file_report.status = SKIPPED
-                file_report.message = f"{app} lock file (the workbook is open in {app}), not a response file"
-                report.files.append(file_report)
-                continue
-            try:
-                parsed = read_responses(path, questionnaire, source=source, mapping=mapping)
-            except AssessmentError as exc:
-                file_report.message = exc.message if exc.file in (None, str(path)) else exc.one_line()
-                file_report.problems = [{"row": p.line, "column": p.column, "value": "", "why": p.message}
-                                        for p in exc.problems]
-                report.files.append(file_report)
-                continue
-            except (Exception, RecursionError, MemoryError) as exc:
-                if debug:
-                    raise
-                text = str(exc).splitlines()[0][:200] if str(exc) else ""
-                file_report.message = (f"could not be read ({type(exc).__name__}{': ' + text if text else ''}); "
-                                       "nothing of it was stored (run with --debug for details)")
-                report.files.append(file_report)
-                continue
-            report.files.append(import_parsed(store, parsed, questionnaire, round=rnd, skip_invalid=skip_invalid,
-                                              replace=replace, dry_run=dry_run))
+        with contextlib.ExitStack() as stack:
+            follower = None if dry_run or use_path is None else stack.enter_context(ImportFollower(store, rnd))
+            _import_files(store, paths, report, questionnaire, source=source, mapping=mapping,
+                          skip_invalid=skip_invalid, replace=replace, dry_run=dry_run, progress=progress,
+                          debug=debug, follower=follower)
     if report.refused and raise_on_refused:
         raise refused_error(report)
     return report
+
+
+def _import_files(store: Store, paths: list[Path], report: ImportReport, questionnaire: Questionnaire, *,
+                  source: str, mapping: Any, skip_invalid: bool, replace: bool, dry_run: bool,
+                  progress: Callable[[int, int, Path], None] | None, debug: bool,
+                  follower: ImportFollower | None) -> None:
+    """Read and store each file in turn (each in its own transaction), reporting on each."""
+    from .importers import read_responses
+
+    rnd = report.round
+    for index, path in enumerate(paths):
+        if progress:
+            progress(index, len(paths), path)
+        file_report = FileReport(path=str(path))
+        if path.name.startswith(("~$", ".~lock.")):
+            # Excel's (or LibreOffice's) lock file for an open workbook, picked up by a glob.
+            app = "Excel" if path.name.startswith("~$") else "LibreOffice"
+            file_report.status = SKIPPED
+            file_report.message = f"{app} lock file (the workbook is open in {app}), not a response file"
+            report.files.append(file_report)
+            continue
+        try:
+            parsed = read_responses(path, questionnaire, source=source, mapping=mapping)
+        except AssessmentError as exc:
+            file_report.message = exc.message if exc.file in (None, str(path)) else exc.one_line()
+            file_report.problems = [{"row": p.line, "column": p.column, "value": "", "why": p.message}
+                                    for p in exc.problems]
+            report.files.append(file_report)
+            continue
+        except (Exception, RecursionError, MemoryError) as exc:
+            if debug:
+                raise
+            text = str(exc).splitlines()[0][:200] if str(exc) else ""
+            file_report.message = (f"could not be read ({type(exc).__name__}{': ' + text if text else ''}); "
+                                   "nothing of it was stored (run with --debug for details)")
+            report.files.append(file_report)
+            continue
+        report.files.append(import_parsed(store, parsed, questionnaire, round=rnd, skip_invalid=skip_invalid,
+                                          replace=replace, dry_run=dry_run, follower=follower))
+    if follower is not None:
+        follower.finish()
 
 
 def refused_error(report: ImportReport) -> ImportFailed:

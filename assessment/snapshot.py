@@ -26,14 +26,26 @@ if TYPE_CHECKING:
 FORMAT = "2"  # bump whenever the loaded columns change
 
 
-def snapshot_key(store_path: Path, round_name: str) -> str:
+def snapshot_key(store_path: Path, round_name: str, fd: int | None = None) -> str:
+    """What identifies the store's state: size, modification time and SQLite's change counter.
+
+    ``fd``: an open descriptor of the store file to read the header through. Inside a
+    transaction it must be one opened beforehand: closing any descriptor of the file
+    drops the process's POSIX locks on it, SQLite's included, and lets another writer
+    corrupt the store.
+    """
+    import os
+
     from . import __version__
 
     st = store_path.stat()
     # SQLite's header counts every committed change (bytes 24-27, rollback-journal
     # mode), so the key changes even when two commits share a timestamp and size.
-    with open(store_path, "rb") as handle:
-        header = handle.read(28)
+    if fd is not None:
+        header = os.pread(fd, 28, 0)
+    else:
+        with open(store_path, "rb") as handle:
+            header = handle.read(28)
     counter = int.from_bytes(header[24:28], "big") if len(header) == 28 else -1
     return f"{FORMAT}|{__version__}|{st.st_size}|{st.st_mtime_ns}|{counter}|{round_name}"
 
@@ -95,3 +107,115 @@ def read_snapshot(path: Path, key: str) -> tuple[pd.DataFrame, pd.DataFrame] | N
             return _unpack(data, "r:"), _unpack(data, "a:")
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
+
+
+def change_counter(key: str) -> int:
+    """SQLite's change counter as recorded in a :func:`snapshot_key`."""
+    return int(key.split("|")[4])
+
+
+class ImportFollower:
+    """Keeps a round's snapshot current through an import, without reading the answers back.
+
+    Reading 300,000 answers back from SQLite costs the first ``assess score`` after an
+    import most of its time, yet the import has just held every one of them. So the
+    import tells the follower what each file added, and the follower writes the
+    snapshot the next load would have written, under the store's new key.
+
+    It follows only what it can prove: it starts from an empty round or a snapshot
+    that matches the store, each file's transaction must find the store as the last
+    one left it (no other writer in between) and advance SQLite's change counter by
+    exactly its own commit; a replacement (rows removed) or a file too large to hold
+    stops it. Whatever stops it, no snapshot is written and the next load reads the
+    store as usual, so the snapshot is never ahead of or behind the answers.
+    """
+
+    #: Above this many added answers the frames are not kept (memory over speed).
+    MAX_ANSWERS = 2_000_000
+
+    def __init__(self, store, round_name: str) -> None:
+        """Open outside any transaction (it opens the store file; see :func:`snapshot_key`)."""
+        import os
+
+        self.store, self.round = store, round_name
+        self.path = store.snapshot_path(round_name)
+        self.frames: tuple[pd.DataFrame, pd.DataFrame] | None = None
+        self.expected: str | None = None
+        self.before: str | None = None
+        self.active = self.path is not None
+        self.changed = False
+        self.fd = os.open(store.path, os.O_RDONLY) if self.active else None
+
+    def __enter__(self) -> ImportFollower:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the descriptor: only outside a transaction (the store's locks go with it)."""
+        import os
+
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def _key(self) -> str:
+        return snapshot_key(self.store.path, self.round, fd=self.fd)
+
+    def _stop(self) -> None:
+        self.active, self.frames = False, None
+
+    def begin(self) -> None:
+        """Inside the file's transaction, before it writes: where the store stands."""
+        if not self.active:
+            return
+        key = self._key()
+        if self.expected is None:  # the first file: an empty round, or a snapshot matching the store
+            empty = self.store.conn.execute("SELECT 1 FROM respondents WHERE round = ? LIMIT 1",
+                                            (self.round,)).fetchone() is None
+            self.frames = None if empty else read_snapshot(self.path, key)
+            if self.frames is None and not empty:
+                self._stop()
+                return
+        elif key != self.expected:
+            self._stop()
+            return
+        self.before = key
+
+    def committed(self, people: pd.DataFrame | None = None, cells: pd.DataFrame | None = None) -> None:
+        """After the file's transaction ended: the stored rows it added (none if it changed nothing)."""
+        if not self.active or self.before is None:
+            return
+        key = self._key()
+        wrote = people is not None and len(people) > 0
+        if change_counter(key) != change_counter(self.before) + int(wrote) or \
+                (wrote and cells is not None and len(cells) > self.MAX_ANSWERS):
+            self._stop()
+            return
+        if wrote:
+            self._add(people, cells)
+        self.expected, self.before = key, None
+
+    def _add(self, people: pd.DataFrame, cells: pd.DataFrame) -> None:
+        import pandas as pd
+
+        from .store import responses_from_rows
+
+        added = responses_from_rows(people, cells)
+        if self.frames is not None:
+            added_r = pd.concat([self.frames[0], added.respondents], ignore_index=True)
+            added_a = pd.concat([self.frames[1], added.answers], ignore_index=True)
+            self.frames = (added_r, added_a)
+        else:
+            self.frames = (added.respondents, added.answers)
+        if sum(len(f) for f in self.frames) > self.MAX_ANSWERS:
+            self._stop()
+            return
+        self.changed = True
+
+    def stop(self) -> None:
+        """Something this follower cannot mirror (a replacement, a dry run) happened."""
+        self._stop()
+
+    def finish(self) -> None:
+        """Write the snapshot if every file was followed and one of them added rows."""
+        if self.active and self.changed and self.frames is not None and self.expected is not None:
+            write_snapshot(self.path, self.expected, *self.frames)

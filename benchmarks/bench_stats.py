@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from assessment.stats import bootstrap_scores
+from assessment.scoring.intervals import bootstrap_scores
 
 
 def main() -> None:

@@ -50,3 +50,83 @@ def test_damaged_snapshot_is_ignored(tmp_path):
     for snap in (ws.root / ".assess-cache").glob("*.npz"):
         snap.write_bytes(b"not a zip file")
     pd.testing.assert_frame_equal(_frames(ws)[1], expected)
+
+
+def _snapshot_matches_store(ws) -> bool:
+    """Whether a snapshot exists and reads back exactly what the store itself holds."""
+    with open_store(ws.store_path) as store:
+        path = store.snapshot_path(store.current_round())
+        if not path.exists():
+            return False
+        cached = store.load_responses()
+        path.unlink()
+        fresh = store.load_responses()  # from SQLite
+    pd.testing.assert_frame_equal(cached.respondents, fresh.respondents)
+    pd.testing.assert_frame_equal(cached.answers, fresh.answers)
+    return True
+
+
+def test_import_writes_the_snapshot_a_load_would_write(tmp_path):
+    """The first score after an import reads the snapshot the import kept, equal to the store,
+    through a fresh import, several files at once and a later file added to a loaded round."""
+    q = load_questionnaire("ai-friction@2")
+    ws = init_workspace(tmp_path / "ws", "Snap")
+    records = synthesize(q, 60, seed=11)
+    for name, part in (("a.xlsx", records[:20]), ("b.csv", records[20:35]), ("c.csv", records[35:50]),
+                       ("d.csv", records[50:])):
+        write_export(part, q, "template" if name.endswith("xlsx") else "wide", tmp_path / name)
+    import_responses(ws, [tmp_path / "a.xlsx"])
+    assert _snapshot_matches_store(ws)
+    import_responses(ws, [tmp_path / "b.csv", tmp_path / "c.csv"])  # the snapshot was just rebuilt by a load
+    assert _snapshot_matches_store(ws)
+    _frames(ws)
+    import_responses(ws, [tmp_path / "d.csv", tmp_path / "d.csv"])  # the repeat changes nothing
+    assert _snapshot_matches_store(ws)
+    assert len(_frames(ws)[0]) == 60
+
+
+def test_import_leaves_no_snapshot_it_cannot_vouch_for(tmp_path):
+    """No snapshot is written when the import cannot mirror the store: a replacement, a round
+    that had answers but no current snapshot, a dry run. The next load reads the store."""
+    q = load_questionnaire("ai-friction@2")
+    ws = init_workspace(tmp_path / "ws", "Snap")
+    records = synthesize(q, 20, seed=12)
+    write_export(records, q, "template", tmp_path / "a.xlsx")
+    import_responses(ws, [tmp_path / "a.xlsx"])
+    cache = ws.root / ".assess-cache"
+    for snap in cache.glob("*.npz"):
+        snap.unlink()
+    write_export(synthesize(q, 5, seed=13), q, "wide", tmp_path / "b.csv")
+    import_responses(ws, [tmp_path / "b.csv"])  # round had answers and no snapshot: none written
+    assert not list(cache.glob("*.npz"))
+    import_responses(ws, [tmp_path / "b.csv"], dry_run=True)
+    assert not list(cache.glob("*.npz"))
+    changed = [dict(r, answers={k: (1 if v == 5 else 5) if isinstance(v, int) else v
+                                for k, v in r["answers"].items()}) for r in records[:3]]
+    write_export(changed, q, "template", tmp_path / "changed.xlsx")
+    _frames(ws)  # a load writes a snapshot; the replacement must not extend it
+    import_responses(ws, [tmp_path / "changed.xlsx"], replace=True)
+    respondents, answers = _frames(ws)
+    assert len(respondents) == 25
+    assert _snapshot_matches_store(ws)
+
+
+def test_follower_stops_when_another_writer_commits_in_between(tmp_path):
+    """A commit by someone else between two files breaks the chain: no snapshot from the import."""
+    from assessment.snapshot import ImportFollower
+
+    q = load_questionnaire("ai-friction@2")
+    ws = init_workspace(tmp_path / "ws", "Snap")
+    write_export(synthesize(q, 8, seed=14), q, "template", tmp_path / "a.xlsx")
+    import_responses(ws, [tmp_path / "a.xlsx"])
+    with open_store(ws.store_path) as store:
+        follower = ImportFollower(store, "baseline")
+        with store.transaction():
+            follower.begin()
+        follower.committed()
+        assert follower.active
+        with open_store(ws.store_path) as other:
+            other.new_round("day-90", make_current=False)
+        with store.transaction():
+            follower.begin()
+        assert not follower.active

@@ -39,6 +39,18 @@ class Sample:
     roles: np.ndarray
 
 
+def _role_runs(roles: np.ndarray) -> list[tuple[int, slice | np.ndarray]]:
+    """Each role present among ``roles`` (code >= 0) with the positions that hold it:
+    a slice when the role's rows are contiguous (the canonical order sorts by role), so
+    the count matrix is read in place instead of copied column by column."""
+    runs: list[tuple[int, slice | np.ndarray]] = []
+    for r in np.unique(roles[roles >= 0]):
+        where = np.flatnonzero(roles == r)
+        contiguous = where[-1] - where[0] + 1 == where.size
+        runs.append((int(r), slice(int(where[0]), int(where[-1]) + 1) if contiguous else where))
+    return runs
+
+
 def resampled_totals(rng: np.random.Generator, strata: np.ndarray | None, samples: Sequence[Sample],
                      n_roles: int, n_resamples: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per-role sums and counts ``(B, R, D)`` of each sample over ``n_resamples`` resamples.
@@ -46,22 +58,23 @@ def resampled_totals(rng: np.random.Generator, strata: np.ndarray | None, sample
     Every sample has one row per resampling unit (unit ``k`` is row ``k`` of each
     sample), so a paired comparison resamples a person's two rounds together;
     ``strata`` (one label per unit, or None) fixes what is resampled within.
+    Sums and counts come from one product per role and block: the scores (NaN as 0)
+    and their presence side by side.
     """
     n_units = samples[0].scores.shape[0]
-    parts = []
+    stacked = []
     for sample in samples:
         present = ~np.isnan(sample.scores)
-        parts.append((np.where(present, sample.scores, 0.0), present.astype(float), sample.roles))
-    out = [(np.zeros((n_resamples, n_roles, s.scores.shape[1])), np.zeros((n_resamples, n_roles, s.scores.shape[1])))
-           for s in samples]
+        stacked.append((np.hstack([np.where(present, sample.scores, 0.0), present.astype(float)]), sample.roles))
+    out = [np.zeros((n_resamples, n_roles, 2 * s.scores.shape[1])) for s in samples]
+    prepared: tuple[np.ndarray, list] | None = None
     for rows, members, counts in stats.resample_blocks(rng, strata, n_units, n_resamples):
-        for (filled, presence, roles), (sums, cnts) in zip(parts, out, strict=True):
-            member_roles = roles[members]
-            for r in np.unique(member_roles[member_roles >= 0]):
-                pick = member_roles == r
-                sums[rows, r] += counts[:, pick] @ filled[members[pick]]
-                cnts[rows, r] += counts[:, pick] @ presence[members[pick]]
-    return out
+        if prepared is None or prepared[0] is not members:  # blocks of one stratum share ``members``
+            prepared = (members, [(values[members], _role_runs(roles[members])) for values, roles in stacked])
+        for (values, runs), totals in zip(prepared[1], out, strict=True):
+            for r, cols in runs:
+                totals[rows, r] += counts[:, cols] @ values[cols]
+    return [(t[..., : t.shape[-1] // 2], t[..., t.shape[-1] // 2:]) for t in out]
 
 
 def _validate(scores: ArrayLike, strata: ArrayLike, role_weights: ArrayLike, dim_weights: ArrayLike,
