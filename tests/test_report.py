@@ -460,9 +460,10 @@ def test_cli_per_unit_and_errors(demo_ws, tmp_path):
     assert res.exit_code == 0, res.output
     written = sorted(p.name for p in tmp_path.glob("u-*.pdf"))
     assert written == ["u-claims-operations.pdf", "u-commercial-insurance.pdf", "u-personal-lines.pdf"]
+    assert res.stdout.split() == [str(tmp_path / name) for name in written]  # stdout: only the paths, sorted
     res = CliRunner().invoke(cli, ["-w", str(demo_ws), "report", "--unit", "Nowhere"])
-    assert res.exit_code == 1 and re.search(r"no (respondents to score for unit|business unit) 'Nowhere'", res.output)
-    assert "Traceback" not in res.output
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert "unknown unit `Nowhere`; units: Claims Operations, Commercial Insurance, Personal Lines" in res.output
 
 
 def test_counts_are_of_the_people_scored(report_ws):
