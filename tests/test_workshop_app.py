@@ -9,6 +9,7 @@ per client. The store is a real SQLite file in a real workspace.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -695,4 +696,97 @@ def test_questions_health_hide_and_unknown_actions(room):
         assert (await admin.post("/f/api/hide")).json()["results_visible"] is False
         assert (await admin.post("/f/api/explode")).status_code == 404
         assert (await admin.get("/f/api/close")).status_code == 405
+    run(go())
+
+
+# -- the answer fast path ---------------------------------------------------------------
+
+
+def test_saving_an_answer_answers_exactly_as_the_starlette_route(room):
+    """``POST /api/answer`` skips Starlette (speed); every outcome must match the Starlette route's."""
+    from assessment.workshop.app import Guard
+
+    slow_app = Guard(room.server.starlette, room.settings)
+
+    async def go():
+        phone = await joined(room)
+        slow = httpx.AsyncClient(transport=httpx.ASGITransport(app=slow_app, client=("127.0.0.9", 40000)),
+                                 base_url=LAN_URL, cookies=phone.client.cookies)
+        ok = {"X-CSRF-Token": phone.csrf}
+        cases = [
+            ({"json": {"question": "GOV-01", "value": 4}, "headers": ok}),   # saved, then a double tap
+            ({"json": {"question": "GOV-01", "value": "Agree"}, "headers": ok}),
+            ({"json": {"question": "GOV-01", "value": 9}, "headers": ok}),   # 422: not on the scale
+            ({"json": {"question": "NOPE-1", "value": 1}, "headers": ok}),   # 422: unknown question
+            ({"json": {"question": "GOV-01", "value": 4}}),                  # 403: no CSRF token
+            ({"data": {"question": "GOV-01"}, "headers": ok}),               # 415: a form
+            ({"content": b"{not json", "headers": dict(ok, **{"Content-Type": "application/json"})}),  # 400
+            ({"content": b"[1, 2]", "headers": dict(ok, **{"Content-Type": "application/json"})}),    # 400
+            ({"json": {"question": "GOV-01", "value": 4}, "headers": ok, "cookies": {"ws_device": "x"}}),  # 401
+        ]
+        for case in cases:
+            cookies = case.pop("cookies", None)
+            got = []
+            for client in (phone.client, slow):
+                if cookies:
+                    client = httpx.AsyncClient(transport=client._transport, base_url=LAN_URL, cookies=cookies)
+                r = await client.post("/api/answer", **case)
+                got.append((r.status_code, r.json(), sorted((k, v) for k, v in r.headers.items()
+                                                            if k != "content-length")))
+            assert got[0] == got[1], case
+        await room.session.set_state(state="closed")
+        r = [await c.post("/api/answer", json={"question": "GOV-02", "value": 1}, headers=ok)
+             for c in (phone.client, slow)]
+        assert r[0].status_code == r[1].status_code == 409 and r[0].json() == r[1].json()
+        # Only POST takes the fast path: anything else is Starlette's as before.
+        assert (await phone.client.get("/api/answer")).status_code == 405
+    run(go())
+
+
+async def _asgi_answer(app, body: bytes, cookie: str, csrf: str, *, disconnect: bool = False,
+                       sent: list[dict] | None = None) -> list[dict]:
+    """One raw ASGI call of ``POST /api/answer``; the messages the app sent."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/api/answer", "raw_path": b"/api/answer", "query_string": b"", "root_path": "",
+             "client": ("127.0.0.9", 40000), "server": LAN,
+             "headers": [(b"host", b"127.0.0.2:8766"), (b"content-type", b"application/json"),
+                         (b"cookie", f"ws_device={cookie}".encode()), (b"x-csrf-token", csrf.encode())]}
+    sent = [] if sent is None else sent
+
+    async def receive() -> dict:
+        if disconnect:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+def test_a_phone_that_goes_away_mid_request_gets_no_answer_and_breaks_nothing(room):
+    async def go():
+        phone = await joined(room)
+        cookie = phone.client.cookies["ws_device"]
+        assert await _asgi_answer(room.server.app, b"", cookie, phone.csrf, disconnect=True) == []
+        sent = await _asgi_answer(room.server.app, b'{"question": "GOV-01", "value": 4}', cookie, phone.csrf)
+        assert sent[0]["status"] == 200 and b'"answered":1' in sent[1]["body"]
+    run(go())
+
+
+def test_an_unexpected_error_while_saving_is_a_500_and_is_raised_for_the_log(room, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    async def go():
+        phone = await joined(room)
+        monkeypatch.setattr(room.session, "save_answer", broken)
+        sent: list[dict] = []
+        with pytest.raises(RuntimeError, match="boom"):
+            await _asgi_answer(room.server.app, b'{"question": "GOV-01", "value": 4}',
+                               phone.client.cookies["ws_device"], phone.csrf, sent=sent)
+        assert sent[0]["status"] == 500
+        assert json.loads(sent[1]["body"]) == {"error": "internal error; your earlier answers are saved"}
+        assert b"content-security-policy" in dict(sent[0]["headers"])
     run(go())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+import threading
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -176,3 +178,52 @@ def test_terminal_qr_falls_back_where_block_characters_cannot_be_printed():
     assert "facilitator screen" in _terminal_qr("http://192.168.137.1:8765/j/abc", Legacy())
     drawn = _terminal_qr("http://192.168.137.1:8765/j/abc", Utf8())
     assert "\u2588" in drawn and len(drawn.splitlines()) > 10
+
+
+def test_writer_commits_queued_jobs_together_and_answers_each_only_after_the_commit(tmp_path):
+    """Group commit: jobs queued together share one transaction; a failing job is retried alone
+    and fails alone; a waiter that went away does not stop the others hearing back."""
+    import sqlite3
+
+    from assessment.workshop.session import _Writer
+
+    writer = _Writer(tmp_path / "responses.sqlite")
+    writer.call(lambda conn: conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+
+    def insert(n: int):
+        def job(conn: sqlite3.Connection) -> int:
+            if n == 3:
+                raise ValueError("bad job")
+            conn.execute("INSERT INTO t VALUES (?)", (n,))
+            return n
+        return job
+
+    def committed() -> list[int]:
+        with sqlite3.connect(tmp_path / "responses.sqlite") as conn:
+            return [n for (n,) in conn.execute("SELECT n FROM t ORDER BY n")]
+
+    async def queued_together(ns: list[int], cancel: int | None = None) -> tuple[int, list]:
+        """Submit while the writer is held inside another job, so all of them form one batch."""
+        started, gate = threading.Event(), threading.Event()
+        held = writer.submit(lambda conn: started.set() or gate.wait(10))
+        assert started.wait(10)
+        futures = [writer.submit_async(insert(n)) for n in ns]
+        seen = [not f.done() for f in futures]  # nobody hears back before the commit
+        if cancel is not None:
+            futures.pop(cancel).cancel()  # that phone went away; its answer is still stored
+        before = writer.batches
+        gate.set()
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        assert held.result(10) is True and all(seen)
+        return writer.batches - before, results
+
+    try:
+        batches, results = asyncio.run(queued_together([0, 1, 2, 3, 4, 5], cancel=5))
+        assert results[:3] == [0, 1, 2] and isinstance(results[3], ValueError) and results[4] == 4
+        assert committed() == [0, 1, 2, 4, 5]
+        assert batches == 1  # the held job's own; the failing batch was rolled back and retried job by job
+        batches, results = asyncio.run(queued_together([6, 7, 8]))
+        assert results == [6, 7, 8] and committed() == [0, 1, 2, 4, 5, 6, 7, 8]
+        assert batches == 2  # the held job's and one for the three
+    finally:
+        writer.close()

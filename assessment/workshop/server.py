@@ -12,6 +12,7 @@ flag, so Ctrl-C stops the server at once even with the projector connected.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import socket
 import threading
@@ -75,7 +76,14 @@ class Running:
         self.server.should_exit = True
 
     def run(self) -> None:
-        """Serve in this thread until stopped (Ctrl-C, :meth:`stop` or Finish on the projector)."""
+        """Serve in this thread until stopped (Ctrl-C, :meth:`stop` or Finish on the projector).
+
+        Everything loaded so far (the questionnaire, pandas, the templates) is moved out of the
+        garbage collector's sight first: a full collection walked all of it, stopping every
+        request for about 100 ms, twice in a 150-phone burst (measured).
+        """
+        gc.collect()
+        gc.freeze()
         try:
             self.server.run(sockets=self.sockets)
         finally:
@@ -106,6 +114,7 @@ class Running:
         if self._stopped:
             return
         self._stopped = True
+        gc.unfreeze()
         for sock in self.sockets:
             with contextlib.suppress(OSError):
                 sock.close()
