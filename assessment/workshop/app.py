@@ -15,8 +15,9 @@ rebinding), bodies are capped at 16 KB, a ``POST`` from another origin is refuse
 and every response carries a strict Content-Security-Policy (no inline script, no
 third-party anything). Saving an answer, the one call a whole room makes at once,
 then skips Starlette's routing and request objects (the same checks, in the same
-order, with the same replies; the tests compare both ways). Participant text is only ever rendered by autoescaping
-Jinja templates or set as ``textContent``/``value`` by our own script.
+order, with the same replies; the tests compare both ways). Participant text is only
+ever rendered by autoescaping Jinja templates or set as ``textContent``/``value`` by
+our own script.
 """
 
 from __future__ import annotations
