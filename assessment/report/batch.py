@@ -398,7 +398,6 @@ def write_unit_reports(workspace: Workspace | str | Path, *, pdf: str | Path | N
             if jobs == 1 or len(tasks) <= 1:
                 results = map(_render_unit, tasks)
                 return _collect(results, len(tasks), on_done)
-            _warm_imports(xlsx is not None)
             return _in_pool(shared, tasks, min(jobs, len(tasks)), on_done)
         finally:
             _SHARED = None
@@ -420,6 +419,7 @@ def _in_pool(shared: _Shared, tasks: list[_Job], workers: int,
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     if _use_fork():
+        _warm_imports(any(task.outputs.xlsx is not None for task in tasks))
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
     else:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
