@@ -118,3 +118,20 @@ def test_a_batch_that_would_replace_another_file_writes_nothing(small, tmp_path)
     with pytest.raises(ReportError, match=r"must end in \.pdf"):
         write_report(small, pdf=tmp_path / "r.docx", options=ReportOptions())
 
+
+
+def test_unit_inputs_from_the_shared_state_are_what_the_store_gives(tmp_path):
+    """The batch builds each unit's inputs from one store read; on a second round (with "progress
+    since baseline" and the saved plan) they render the very HTML a per-unit store read renders."""
+    from support.report_fixtures import FOLLOW_UP, build_report_workspace
+
+    from assessment.report import render_html, report_inputs_from_workspace
+
+    ws = build_report_workspace(tmp_path).workspace
+    shared = batch._load_shared(ws, ReportOptions(round=FOLLOW_UP))
+    units, _ = batch._units(shared)
+    assert len(units) == 3 and shared.previous == ("baseline", FOLLOW_UP)
+    for unit in units:
+        from_shared = batch._unit_inputs(shared, unit)
+        assert from_shared.progress is not None and from_shared.progress["saved_plan"] is not None
+        assert render_html(from_shared) == render_html(report_inputs_from_workspace(ws, unit=unit, round=FOLLOW_UP))
