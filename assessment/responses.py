@@ -51,7 +51,9 @@ class Responses:
         return Responses(r, a)
 
     def for_unit(self, unit: str) -> Responses:
-        mask = self.respondents["unit"].astype("string").str.casefold() == unit.casefold()
+        """Only the respondents of business unit ``unit`` (case and surrounding spaces ignored,
+        as unit names are listed and resolved)."""
+        mask = self.respondents["unit"].astype("string").str.strip().str.casefold() == unit.strip().casefold()
         return self.subset(self.respondents.loc[mask.fillna(False), "respondent_id"])
 
 

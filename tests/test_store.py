@@ -233,3 +233,14 @@ def test_round_names_that_cannot_name_a_file_are_refused(tmp_path, name):
 
     with open_store(tmp_path / "s.sqlite") as store, pytest.raises(StoreError, match="round name"):
         store.new_round(name)
+
+
+def test_for_unit_ignores_case_and_surrounding_spaces():
+    """Units are listed and resolved stripped; a stored ' Retail ' must still be found by 'retail'."""
+    from assessment.responses import from_records
+
+    r = from_records([{"id": "a", "role": "exec", "unit": " Retail ", "answers": {}},
+                      {"id": "b", "role": "exec", "unit": "Retail Banking", "answers": {}},
+                      {"id": "c", "role": "exec", "unit": None, "answers": {}}])
+    assert r.for_unit("retail").respondents["respondent_id"].tolist() == ["a"]
+    assert r.for_unit(" RETAIL BANKING").respondents["respondent_id"].tolist() == ["b"]
