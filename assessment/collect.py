@@ -192,21 +192,45 @@ class _Prepared:
 
 
 def _invalid_answer_mask(answers: pd.DataFrame, q: Questionnaire) -> pd.Series:
-    """Cells that claim an answer but hold no valid value for a scale or numeric question."""
-    kind = answers["question_id"].map({qid: qq.type for qid, qq in q.questions.items()})
-    answered = answers["state"] == ANSWERED
-    bad = answered & kind.isin(["scale", "numeric"]) & answers["value"].isna()
-    scale_rows = answered & (kind == "scale") & answers["value"].notna()
+    """Cells that claim an answer but hold no valid value for a scale or numeric question.
+
+    Worked on numpy arrays (one pass per scale, not per cell): at 100,000 respondents the
+    answers are millions of rows.
+    """
+    questions = list(q.questions.values())
+    code = _question_codes(q, answers["question_id"])
+    kind = np.array([qq.type for qq in questions] + [""], dtype=object)[code]
+    answered = answers["state"].to_numpy(dtype=object) == ANSWERED
+    value = answers["value"].to_numpy(dtype="float64")
+    missing = np.isnan(value)
+    is_scale = kind == "scale"
+    bad = answered & (is_scale | (kind == "numeric")) & missing
+    scale_rows = answered & is_scale & ~missing
     if scale_rows.any():
-        valid = pd.MultiIndex.from_tuples([(qid, float(p.value)) for qid, qq in q.questions.items()
-                                           if qq.type == "scale" for p in q.scale_of(qq).points])
-        sub = answers.loc[scale_rows, ["question_id", "value"]]
-        ok = pd.MultiIndex.from_arrays([sub["question_id"].astype("object"), sub["value"]]).isin(valid)
-        bad.loc[sub.index] = ~ok
-    return bad.fillna(False).astype(bool)
+        scale_ids = list(dict.fromkeys(qq.scale for qq in questions if qq.type == "scale"))
+        scale_of = np.array([scale_ids.index(qq.scale) if qq.type == "scale" else -1 for qq in questions] + [-1])[code]
+        for k, scale_id in enumerate(scale_ids):
+            rows = scale_rows & (scale_of == k)
+            if rows.any():
+                points = [float(pt.value) for pt in q.scales[scale_id].points]
+                bad |= rows & ~np.isin(value, points)
+    return pd.Series(bad, index=answers.index)
 
 
-def _empty_and_not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> pd.Series:
+def _question_codes(q: Questionnaire, question_ids: pd.Series) -> np.ndarray:
+    """Each cell's question as its position in the questionnaire (-1 for an unknown id)."""
+    return pd.Index(list(q.questions), dtype=object).get_indexer(question_ids.to_numpy(dtype=object))
+
+
+def _cell_roles(answers: pd.DataFrame, respondents: pd.DataFrame) -> np.ndarray:
+    """Each answer cell's respondent role (None where the row has no respondent), by
+    position: no dictionary lookup, no new object per cell."""
+    at = pd.Index(respondents["source_row"].to_numpy()).get_indexer(answers["source_row"].to_numpy())
+    roles = np.append(respondents["role"].to_numpy(dtype=object), None)
+    return roles[at]  # -1 (no respondent) picks the None at the end
+
+
+def _empty_and_not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> np.ndarray:
     """Empty cells of questions the respondent's role is not asked.
 
     They carry no information (scoring reads a missing row as blank), and in a
@@ -214,42 +238,62 @@ def _empty_and_not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Qu
     cuts the store's writes by about two thirds. Blank cells of questions that
     *were* asked are kept: "asked and left blank" stays on record.
     """
-    role = answers["source_row"].map(dict(zip(respondents["source_row"], respondents["role"], strict=True)))
-    empty = ((answers["state"] == BLANK) & answers["raw"].isna()).to_numpy()
-    return pd.Series(empty & ~asked_mask(q, answers["question_id"], role), index=answers.index)
+    empty = ((answers["state"].to_numpy(dtype=object) == BLANK) & answers["raw"].isna().to_numpy())
+    return empty & ~asked_mask(q, answers["question_id"], _cell_roles(answers, respondents))
 
 
 def _fingerprints(respondents: pd.DataFrame, answers: pd.DataFrame) -> pd.Series:
     """A stable hash of role, unit and the non-blank answers, per source_row.
 
     Blank cells are left out, so an export with an extra empty column still matches.
+    Each row hashes ``question=answer`` texts sorted by question id; the texts are made
+    once per distinct (question, answer) pair and shared by every cell that has it.
     """
-    a = answers[answers["state"] != BLANK]
-    joined: dict = {}
-    if len(a):
-        state = a["state"].to_numpy(dtype=object)
-        val = a["value"].to_numpy(dtype="float64")
-        raw = a["raw"].astype("object").fillna("").to_numpy(dtype=object)
-        token = np.where(state == NA, "NA", np.where(np.isnan(val), raw, val.astype(str).astype(object)))
-        cell = a["question_id"].to_numpy(dtype=object) + "=" + token
-        order = np.lexsort((a["question_id"].to_numpy(dtype=object).astype(str), a["source_row"].to_numpy()))
-        rows_sorted = a["source_row"].to_numpy()[order]
-        cells_sorted = cell[order].tolist()
-        bounds = np.flatnonzero(np.diff(rows_sorted)) + 1
-        starts = [0, *bounds.tolist()]
-        ends = [*bounds.tolist(), len(rows_sorted)]
-        for s_, e_ in zip(starts, ends, strict=True):
-            joined[int(rows_sorted[s_])] = "\x1f".join(cells_sorted[s_:e_])
+    cells, rows = _answer_texts(answers)
+    spans: dict[int, tuple[int, int]] = {}
+    if len(rows):
+        bounds = np.flatnonzero(np.diff(rows)) + 1
+        starts, ends = [0, *bounds.tolist()], [*bounds.tolist(), len(rows)]
+        spans = dict(zip(rows[starts].tolist(), zip(starts, ends, strict=True), strict=True))
     out = {}
     for row, role, unit in zip(respondents["source_row"], respondents["role"], respondents["unit"], strict=True):
-        text = f"{role}\x1e{_text(unit) or ''}\x1e{joined.get(int(row), '')}"
+        span = spans.get(int(row))
+        joined = "\x1f".join(cells[span[0]:span[1]]) if span else ""
+        text = f"{role}\x1e{_text(unit) or ''}\x1e{joined}"
         out[row] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
     return pd.Series(out, dtype="str")
 
 
+def _answer_texts(answers: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """The non-blank cells as ``question=answer`` texts (``NA``, the number as numpy writes
+    it, else the raw text), ordered by row and then question id; and each one's row."""
+    state = answers["state"].to_numpy(dtype=object)
+    keep = state != BLANK
+    if not keep.any():
+        return [], np.empty(0, dtype="int64")
+    rows = answers["source_row"].to_numpy()[keep]
+    na = state[keep] == NA
+    val = answers["value"].to_numpy(dtype="float64")[keep]
+    number = ~na & ~np.isnan(val)
+    token = np.empty(len(rows), dtype=object)
+    if number.any():
+        distinct, at = np.unique(val[number], return_inverse=True)
+        token[number] = distinct.astype(str).astype(object)[at]
+    text = ~na & ~number
+    token[text] = [r if isinstance(r, str) else "" for r in answers["raw"].to_numpy(dtype=object)[keep][text]]
+    token[na] = "NA"
+    qcode, qids = pd.factorize(answers["question_id"].to_numpy(dtype=object)[keep])
+    tcode, tokens = pd.factorize(token)
+    pcode, pairs = pd.factorize(qcode.astype("int64") * len(tokens) + tcode)
+    texts = np.array([f"{qids[p // len(tokens)]}={tokens[p % len(tokens)]}" for p in pairs.tolist()], dtype=object)
+    rank = np.argsort(np.argsort(np.array(qids, dtype=str), kind="stable"), kind="stable")
+    order = np.lexsort((rank[qcode], rows))
+    return texts[pcode[order]].tolist(), rows[order]
+
+
 def _prepare(parsed: Any, q: Questionnaire, skip_invalid: bool) -> _Prepared:
     resp = parsed.respondents.copy()
-    ans = parsed.answers.copy()
+    ans = parsed.answers  # filtered (a copy) only where it must change: it is the largest object
     for col in ("response_key", "email", "role", "role_raw", "unit", "submitted", "duration_s"):
         if col not in resp.columns:
             resp[col] = pd.NA
@@ -263,7 +307,9 @@ def _prepare(parsed: Any, q: Questionnaire, skip_invalid: bool) -> _Prepared:
         if int(row) not in problem_rows:  # the reader should have said so; never stay silent
             problems.append({"row": int(row), "column": "role", "value": _text(raw) or "",
                              "why": "no readable role; roles: " + ", ".join(r.label for r in q.roles)})
-    ans = ans[ans["question_id"].isin(list(q.questions))]
+    known = ans["question_id"].isin(list(q.questions))
+    if not known.all():
+        ans = ans[known]
     bad_cells = _invalid_answer_mask(ans, q)
     for row, qid, raw in zip(ans.loc[bad_cells, "source_row"], ans.loc[bad_cells, "question_id"],
                              ans.loc[bad_cells, "raw"], strict=True):
@@ -449,15 +495,22 @@ def _duplicate_flags(resp: pd.DataFrame, enough: dict[int, bool]) -> list[list[s
 def _enough_scale_answers(resp: pd.DataFrame, answers: pd.DataFrame, q: Questionnaire) -> dict[int, bool]:
     """source_row -> whether the row has enough answered scale items for 'identical answers'
     to mean anything (a 1-question survey has identical answers everywhere)."""
-    scale = [qid for qid, qq in q.questions.items() if qq.type == "scale"]
-    a = answers[(answers["state"] == ANSWERED) & answers["value"].notna() & answers["question_id"].isin(scale)]
-    counts = a.groupby("source_row").size().to_dict() if len(a) else {}
+    counts = pd.Series(answers["source_row"].to_numpy()[_answered_scale(answers, q)]).value_counts().to_dict()
     return {int(r): counts.get(r, 0) >= quality.MIN_IDENTICAL_ITEMS for r in resp["source_row"].tolist()}
+
+
+def _answered_scale(answers: pd.DataFrame, q: Questionnaire) -> np.ndarray:
+    """Cells answering a scale question with a value."""
+    is_scale = np.array([qq.type == "scale" for qq in q.questions.values()] + [False])
+    return ((answers["state"].to_numpy(dtype=object) == ANSWERED) & ~np.isnan(answers["value"].to_numpy("float64"))
+            & is_scale[_question_codes(q, answers["question_id"])])
 
 
 def _add_quality_flags(prep: _Prepared, q: Questionnaire) -> None:
     resp = prep.respondents
-    found = quality.quality_flags(resp, prep.answers, q, key="source_row")
+    # only the answered scale cells (all the straight-lining check reads): a far smaller frame
+    scale = prep.answers.loc[_answered_scale(prep.answers, q), ["source_row", "question_id", "value", "state"]]
+    found = quality.quality_flags(resp, scale, q, key="source_row")
     for i, row in zip(resp.index, resp["source_row"], strict=True):
         for flag in found.get(row, []):
             if flag not in resp.at[i, "flags"]:
@@ -694,14 +747,38 @@ def _insert_respondents(conn: Any, resp: pd.DataFrame, path: Path, round: str, i
 
 
 def _insert_answers(conn: Any, ans: pd.DataFrame, resp: pd.DataFrame, q: Questionnaire, import_id: int) -> None:
-    """The kept respondents' answers, less empty cells of questions their role is not asked."""
+    """The kept respondents' answers, less empty cells of questions their role is not asked.
+
+    Written in the table's key order (respondent, question id), so every insert appends to
+    the B-tree, and in chunks, so only one chunk of cells is ever Python objects.
+    """
     pk_of = dict(conn.execute("SELECT source_row, pk FROM respondents WHERE import_id = ?", (import_id,)))
-    ans = ans[ans["source_row"].isin(set(resp["source_row"]))]
-    ans = ans[~_empty_and_not_asked(ans, resp, q)]
-    conn.executemany(
-        "INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
-        zip(ans["source_row"].map(pk_of).tolist(), ans["question_id"].astype("str").tolist(), _obj(ans["raw"]),
-            _obj(ans["value"]), ans["state"].astype("str").tolist(), strict=True))
+    at = pd.Index(list(pk_of), dtype="int64").get_indexer(ans["source_row"].to_numpy(dtype="int64"))
+    keep = (at >= 0) & ~_empty_and_not_asked(ans, resp, q)
+    pk = np.array(list(pk_of.values()), dtype="int64")[at]
+    qcode, qids = pd.factorize(ans["question_id"].to_numpy(dtype=object))
+    # SQLite orders TEXT by its UTF-8 bytes, which is code point order (numpy's and Python's)
+    rank = np.argsort(np.argsort(np.array(qids, dtype=str), kind="stable"), kind="stable")
+    where = np.flatnonzero(keep)
+    where = where[np.lexsort((rank[qcode[where]], pk[where]))]
+    raw = ans["raw"].to_numpy(dtype=object)
+    raw_missing = ans["raw"].isna().to_numpy()
+    value = ans["value"].to_numpy(dtype="float64")
+    state = ans["state"].to_numpy(dtype=object)
+    qids_obj = np.asarray(qids, dtype=object)
+    for start in range(0, len(where), _CHUNK):
+        idx = where[start:start + _CHUNK]
+        r = raw[idx]
+        r[raw_missing[idx]] = None
+        v = value[idx].astype(object)
+        v[np.isnan(value[idx])] = None
+        conn.executemany("INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
+                         zip(pk[idx].tolist(), qids_obj[qcode[idx]].tolist(), r.tolist(), v.tolist(),
+                             state[idx].tolist(), strict=True))
+
+
+#: Answer rows made into Python objects at a time when writing.
+_CHUNK = 100_000
 
 
 def _removed_since(conn: Any, sha256: str, round: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -166,8 +167,6 @@ def _row_keys(kept: list[list[str]], source_rows: np.ndarray, columns: list[Colu
     """Every cell of each kept row but the submission time, by header (so column order does
     not matter), joined: the identity of a respondent when the file has no id. Columns
     empty in every row are left out, so an export with an extra empty column still matches."""
-    from operator import itemgetter
-
     used = [j for j in range(len(columns)) if j != submitted and any(r[j].strip() for r in kept)]
     order = sorted(used, key=lambda j: (normalise_text(columns[j].header), j))
     prefix = "\x1e".join(normalise_text(columns[j].header) for j in order) + "\x1d"
@@ -371,7 +370,7 @@ def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, q
     raw = np.empty((n, len(qids)), dtype=object)
     value = np.empty((n, len(qids)), dtype="float64")
     state = np.empty((n, len(qids)), dtype=object)
-    columns = {qid: [r[plan.questions[qid].index] for r in kept] for qid in qids}
+    columns = {qid: list(map(itemgetter(plan.questions[qid].index), kept)) for qid in qids}
     # Recode values are decided per scale over the whole file, so one column's luck
     # (only 1..3 seen) cannot read it differently from its neighbours.
     distinct_by_scale: dict[str, set[str]] = {}
@@ -383,7 +382,7 @@ def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, q
                 c for c in set(columns[qid]) if normalise_text(c) not in own)
     for j, qid in enumerate(qids):
         col = plan.questions[qid]
-        cells = columns[qid]
+        cells = columns.pop(qid)  # parsed: its texts live on in ``raw`` only
         question = questionnaire.questions[qid]
         reader = reader_for(questionnaire, question, mapping, source)
         reader.prepare(sorted(distinct_by_scale.get(question.scale, set())) if question.scale else sorted(set(cells)))

@@ -279,7 +279,9 @@ def _read_spreadsheet(path: Path, data: bytes, digest: str) -> Grid:
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise ImportFailed(f"cannot read sheet {name!r}: {type(exc).__name__}".splitlines()[0], file=path) from None
-    rows = [[_cell_text(c) for c in row] for row in raw]
+    dedupe = _Dedupe()
+    rows = [dedupe.row([c if type(c) is str else _cell_text(c) for c in row]) for row in raw]
+    del raw
     return Grid(_rectangular(rows), digest, sheet=name, sheet_names=names, formulas=formulas)
 
 
@@ -372,9 +374,10 @@ def _read_text(path: Path, data: bytes, digest: str) -> Grid:
         csv.field_size_limit(MAX_CELL_CHARS)
     rows: list[list[str]] = []
     cells = width = 0
+    dedupe = _Dedupe()
     try:
         for record in csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False):
-            rows.append(record)
+            rows.append(dedupe.row(record))
             cells += len(record)
             width = max(width, len(record))
             if cells > MAX_CELLS or width * len(rows) > MAX_CELLS:  # stop before memory runs away
@@ -390,6 +393,29 @@ def _read_text(path: Path, data: bytes, digest: str) -> Grid:
         raise ImportFailed(f"{len(rows):,} rows x {width:,} columns is more than {MAX_CELLS:,} cells; refused",
                            file=path)
     return Grid(_rectangular(rows), digest, encoding=encoding, delimiter=delim)
+
+
+class _Dedupe:
+    """Makes equal cell texts one string object.
+
+    A survey column repeats a handful of texts (five labels, a blank) down 100,000 rows,
+    but the readers make a new string for every cell: about 55 bytes each, most of the
+    memory an import of a large file needs. The texts of the first rows are remembered
+    (answer labels all appear early); later cells reuse them, and texts first seen later
+    (ids, times) are kept as they are, so the table stays small.
+    """
+
+    ROWS = 2_000
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+        self.rows = 0
+
+    def row(self, cells: list[str]) -> list[str]:
+        self.rows += 1
+        if self.rows <= self.ROWS:
+            return list(map(self.seen.setdefault, cells, cells))
+        return list(map(self.seen.get, cells, cells))
 
 
 def _rectangular(rows: list[list[str]]) -> list[list[str]]:
