@@ -199,12 +199,12 @@ def _invalid_answer_mask(answers: pd.DataFrame, q: Questionnaire) -> pd.Series:
     """
     questions = list(q.questions.values())
     code = _question_codes(q, answers["question_id"])
-    kind = np.array([qq.type for qq in questions] + [""], dtype=object)[code]
+    is_scale = np.array([qq.type == "scale" for qq in questions] + [False])[code]
+    is_numeric = np.array([qq.type == "numeric" for qq in questions] + [False])[code]
     answered = answers["state"].to_numpy(dtype=object) == ANSWERED
     value = answers["value"].to_numpy(dtype="float64")
     missing = np.isnan(value)
-    is_scale = kind == "scale"
-    bad = answered & (is_scale | (kind == "numeric")) & missing
+    bad = answered & (is_scale | is_numeric) & missing
     scale_rows = answered & is_scale & ~missing
     if scale_rows.any():
         scale_ids = list(dict.fromkeys(qq.scale for qq in questions if qq.type == "scale"))
@@ -222,12 +222,22 @@ def _question_codes(q: Questionnaire, question_ids: pd.Series) -> np.ndarray:
     return pd.Index(list(q.questions), dtype=object).get_indexer(question_ids.to_numpy(dtype=object))
 
 
-def _cell_roles(answers: pd.DataFrame, respondents: pd.DataFrame) -> np.ndarray:
-    """Each answer cell's respondent role (None where the row has no respondent), by
-    position: no dictionary lookup, no new object per cell."""
+def _cell_role_codes(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> np.ndarray:
+    """Each answer cell's respondent role as its position in the questionnaire (-1 for an
+    unknown role or a row without a respondent), by array index: no object per cell."""
     at = pd.Index(respondents["source_row"].to_numpy()).get_indexer(answers["source_row"].to_numpy())
-    roles = np.append(respondents["role"].to_numpy(dtype=object), None)
-    return roles[at]  # -1 (no respondent) picks the None at the end
+    roles = pd.Index([r.id for r in q.roles], dtype=object).get_indexer(respondents["role"].to_numpy(dtype=object))
+    return np.append(roles, -1)[at]  # -1 (no respondent) picks the -1 at the end
+
+
+def _not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> np.ndarray:
+    """Cells of questions the respondent's role is not asked (an unknown question or role
+    counts as asked, as in :func:`~assessment.responses.asked_mask`)."""
+    qids, rids = list(q.questions), [r.id for r in q.roles]
+    table = np.zeros((len(qids) + 1, len(rids) + 1), dtype=bool)  # last row/column: unknown, asked
+    pairs = [(qid, rid) for qid in qids for rid in rids]
+    table[:-1, :-1] = ~asked_mask(q, [p[0] for p in pairs], [p[1] for p in pairs]).reshape(len(qids), len(rids))
+    return table[_question_codes(q, answers["question_id"]), _cell_role_codes(answers, respondents, q)]
 
 
 def _empty_and_not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> np.ndarray:
@@ -239,7 +249,7 @@ def _empty_and_not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Qu
     *were* asked are kept: "asked and left blank" stays on record.
     """
     empty = ((answers["state"].to_numpy(dtype=object) == BLANK) & answers["raw"].isna().to_numpy())
-    return empty & ~asked_mask(q, answers["question_id"], _cell_roles(answers, respondents))
+    return empty & _not_asked(answers, respondents, q)
 
 
 def _fingerprints(respondents: pd.DataFrame, answers: pd.DataFrame) -> pd.Series:
@@ -749,36 +759,35 @@ def _insert_respondents(conn: Any, resp: pd.DataFrame, path: Path, round: str, i
 def _insert_answers(conn: Any, ans: pd.DataFrame, resp: pd.DataFrame, q: Questionnaire, import_id: int) -> None:
     """The kept respondents' answers, less empty cells of questions their role is not asked.
 
-    Written in the table's key order (respondent, question id), so every insert appends to
-    the B-tree, and in chunks, so only one chunk of cells is ever Python objects.
+    Worked and written a chunk of rows at a time, so only one chunk is ever Python
+    objects or temporary arrays; each chunk in the table's key order (respondent, question
+    id), so the inserts append to the B-tree (the file's rows come respondent by respondent).
     """
     pk_of = dict(conn.execute("SELECT source_row, pk FROM respondents WHERE import_id = ?", (import_id,)))
-    at = pd.Index(list(pk_of), dtype="int64").get_indexer(ans["source_row"].to_numpy(dtype="int64"))
-    keep = (at >= 0) & ~_empty_and_not_asked(ans, resp, q)
-    pk = np.array(list(pk_of.values()), dtype="int64")[at]
-    qcode, qids = pd.factorize(ans["question_id"].to_numpy(dtype=object))
+    rows_index = pd.Index(list(pk_of), dtype="int64")
+    pks = np.array(list(pk_of.values()), dtype="int64")
+    qids = list(dict.fromkeys(q.questions))
     # SQLite orders TEXT by its UTF-8 bytes, which is code point order (numpy's and Python's)
-    rank = np.argsort(np.argsort(np.array(qids, dtype=str), kind="stable"), kind="stable")
-    where = np.flatnonzero(keep)
-    where = where[np.lexsort((rank[qcode[where]], pk[where]))]
-    raw = ans["raw"].to_numpy(dtype=object)
-    raw_missing = ans["raw"].isna().to_numpy()
-    value = ans["value"].to_numpy(dtype="float64")
-    state = ans["state"].to_numpy(dtype=object)
-    qids_obj = np.asarray(qids, dtype=object)
-    for start in range(0, len(where), _CHUNK):
-        idx = where[start:start + _CHUNK]
-        r = raw[idx]
-        r[raw_missing[idx]] = None
-        v = value[idx].astype(object)
-        v[np.isnan(value[idx])] = None
+    rank = np.append(np.argsort(np.argsort(np.array(qids, dtype=str), kind="stable"), kind="stable"), len(qids))
+    for start in range(0, len(ans), _CHUNK):
+        part = ans.iloc[start:start + _CHUNK]
+        at = rows_index.get_indexer(part["source_row"].to_numpy(dtype="int64"))
+        where = np.flatnonzero((at >= 0) & ~_empty_and_not_asked(part, resp, q))
+        pk = pks[at[where]]
+        where = where[np.lexsort((rank[_question_codes(q, part["question_id"])[where]], pk))]
+        raw = part["raw"].to_numpy(dtype=object)[where]
+        raw[part["raw"].isna().to_numpy()[where]] = None
+        value = part["value"].to_numpy(dtype="float64")[where]
+        cells = value.astype(object)
+        cells[np.isnan(value)] = None
         conn.executemany("INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
-                         zip(pk[idx].tolist(), qids_obj[qcode[idx]].tolist(), r.tolist(), v.tolist(),
-                             state[idx].tolist(), strict=True))
+                         zip(pks[at[where]].tolist(), part["question_id"].to_numpy(dtype=object)[where].tolist(),
+                             raw.tolist(), cells.tolist(), part["state"].to_numpy(dtype=object)[where].tolist(),
+                             strict=True))
 
 
-#: Answer rows made into Python objects at a time when writing.
-_CHUNK = 100_000
+#: Answer rows worked and written at a time.
+_CHUNK = 200_000
 
 
 def _removed_since(conn: Any, sha256: str, round: str) -> int:

@@ -259,7 +259,7 @@ def reader_for(questionnaire: Questionnaire, question: Question, mapping: Mappin
 
 
 def parse_column(reader, cells: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, str]]:
-    """Parse a column: raw (None for blank), value, state per cell (numpy arrays), and {bad text: why}.
+    """Parse a column: raw (NaN for blank), value, state per cell (numpy arrays), and {bad text: why}.
 
     Call ``reader.prepare`` first with the distinct texts of every column sharing its scale.
     Each distinct text is parsed once; the cells get its results by position (one array
@@ -276,7 +276,7 @@ def parse_column(reader, cells: list[str]) -> tuple[np.ndarray, np.ndarray, np.n
     bad: dict[str, str] = {}
     for k, text in enumerate(distinct):
         if not text.strip():
-            values[k], states[k], raws[k] = NAN, BLANK, None
+            values[k], states[k], raws[k] = NAN, BLANK, NAN
             continue
         value, state, why = reader.parse(text)
         values[k], states[k], raws[k] = value, state, text
