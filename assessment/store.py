@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import StoreError
-from .responses import ANSWER_COLUMNS, Responses, empty_responses
+from .responses import Responses, empty_responses
 
 if TYPE_CHECKING:
     from .engagement import Workspace
@@ -262,7 +262,8 @@ class Store:
         # does not depend on row order, and respondent ids are mapped in pandas.
         cells = self.conn.execute(
             "SELECT respondent, question_id, raw, value, state FROM answers"
-            " WHERE respondent IN (SELECT pk FROM respondents WHERE round = ?)", (rnd,)).fetchall()
+            " WHERE respondent IN (SELECT pk FROM respondents WHERE round = ?)", (rnd,))
+        answers = _answer_frame(cells, people)
         rcols = ["pk", "respondent_id", "role", "unit", *PROVENANCE_COLUMNS, "stored_identity", "email"]
         respondents = pd.DataFrame(people, columns=rcols)
         respondents["identity"] = [_cross_round_identity(p, i, e) for p, i, e in
@@ -273,12 +274,6 @@ class Store:
         for col in ("respondent_id", "role", "unit", "source_file", "submitted", "flags", "round", "identity"):
             respondents[col] = respondents[col].astype("str")
         respondents["source_row"] = respondents["source_row"].astype("Int64")
-        answers = pd.DataFrame(cells, columns=["pk", *ANSWER_COLUMNS[1:]])
-        id_of = pd.Series([p[1] for p in people], index=[p[0] for p in people])
-        answers.insert(0, "respondent_id", answers.pop("pk").map(id_of))
-        for col in ("respondent_id", "question_id", "raw", "state"):
-            answers[col] = answers[col].astype("str")
-        answers["value"] = answers["value"].astype("float64")
         loaded = Responses(respondents, answers)
         if snap is not None and key is not None:
             write_snapshot(snap, key, respondents, answers)
@@ -407,6 +402,70 @@ def open_store(path: str | Path | None, *, create: bool = True, _upto: int = SCH
         conn.close()
         raise
     return Store(conn, target)
+
+
+#: Answer rows fetched from SQLite at a time.
+_FETCH = 200_000
+
+
+class _Codes:
+    """Distinct texts of one column, numbered in the order they are first seen."""
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+
+    def add(self, texts: tuple) -> Any:
+        """The codes of a chunk of texts (-1 for NULL): one hash lookup per distinct text."""
+        import numpy as np
+        import pandas as pd
+
+        codes, distinct = pd.factorize(np.array(texts, dtype=object))
+        known = np.array([self.index.setdefault(t, len(self.index)) for t in distinct.tolist()] + [-1],
+                         dtype="int64")
+        return known[codes]  # code -1 (NULL) picks the -1 at the end
+
+    def texts(self, codes: Any) -> Any:
+        """Codes back to a column of (shared) text objects, None for -1."""
+        import numpy as np
+
+        return np.array([*self.index, None], dtype=object)[codes]
+
+
+def _answer_frame(cursor: sqlite3.Cursor, people: list[tuple]) -> Any:
+    """The answer rows of ``cursor`` as the tidy answers frame, read in chunks.
+
+    Millions of rows (100,000 respondents) never exist as Python tuples at once: each
+    chunk becomes numpy arrays (texts as codes into their few distinct values) before
+    the next is fetched, and every text column of the frame points at shared strings.
+    """
+    import numpy as np
+    import pandas as pd
+
+    text_columns = {"question_id": _Codes(), "raw": _Codes(), "state": _Codes()}
+    pks: list[Any] = []
+    values: list[Any] = []
+    codes: dict[str, list[Any]] = {name: [] for name in text_columns}
+    while True:
+        rows = cursor.fetchmany(_FETCH)
+        if not rows:
+            break
+        pk, qid, raw, value, state = zip(*rows, strict=True)
+        del rows
+        pks.append(np.array(pk, dtype="int64"))
+        values.append(np.array(value, dtype="float64"))  # NULL -> NaN
+        for name, chunk in (("question_id", qid), ("raw", raw), ("state", state)):
+            codes[name].append(text_columns[name].add(chunk))
+    pk_all = np.concatenate(pks) if pks else np.empty(0, dtype="int64")
+    ids = np.array([p[1] for p in people], dtype=object)
+    answers = pd.DataFrame({"respondent_id": pd.Series(ids[pd.Index([p[0] for p in people]).get_indexer(pk_all)],
+                                                       dtype="str")})
+    for name in ("question_id", "raw"):
+        merged = np.concatenate(codes[name]) if codes[name] else np.empty(0, dtype="int64")
+        answers[name] = pd.Series(text_columns[name].texts(merged), dtype="str")
+    answers["value"] = np.concatenate(values) if values else np.empty(0, dtype="float64")
+    merged = np.concatenate(codes["state"]) if codes["state"] else np.empty(0, dtype="int64")
+    answers["state"] = pd.Series(text_columns["state"].texts(merged), dtype="str")
+    return answers
 
 
 def _no_responses() -> Responses:
