@@ -45,7 +45,7 @@ def _cross_round_identity(pk: int, stored: str | None, email: str | None) -> str
     """Who a respondent is across rounds: the e-mail, else an id the consultant or the
     survey tool gave (a template's Respondent ID, an external reference); never a
     file-row id, which two unrelated people in two rounds can share."""
-    if email and email.strip():
+    if isinstance(email, str) and email.strip():  # NaN where pandas reads the column as str
         return "email:" + email.strip().casefold()
     if stored and stored.startswith("key:"):
         return "key:" + stored.split(":", 2)[-1]
