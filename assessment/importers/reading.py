@@ -29,9 +29,11 @@ MAX_FILE_BYTES = 100 * 1024 * 1024           # a response file larger than this 
 MAX_UNZIPPED_BYTES = 400 * 1024 * 1024       # an xlsx whose parts unpack to more is refused (zip bomb)
 MAX_ZIP_PARTS = 10_000
 MAX_CELL_CHARS = 32 * 1024 * 1024            # csv field limit (a 5 MB comment is fine)
-# rows x columns of the grid: 40,000 respondents x 100 columns. A grid this size is read in
-# about 6 s and 700 MB; the limits keep any accepted file within 10 s and 1 GB on a laptop.
-MAX_CELLS = 4_000_000
+# rows x columns of the grid: 100,000 respondents x 120 columns (a 100,000-respondent Qualtrics
+# export is 10.1 million). Repeated cell texts are stored once (see _Dedupe), so such an export
+# imports within 1 GB; the worst case, 12 million distinct short cells (a 95 MB CSV), takes
+# about 8 s and 1.1 GB just to read.
+MAX_CELLS = 12_000_000
 
 
 @dataclass
