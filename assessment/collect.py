@@ -198,7 +198,7 @@ def _invalid_answer_mask(answers: pd.DataFrame, q: Questionnaire) -> pd.Series:
     answers are millions of rows.
     """
     questions = list(q.questions.values())
-    code = _question_codes(q, answers["question_id"])
+    code = _question_codes(q, answers)
     is_scale = np.array([qq.type == "scale" for qq in questions] + [False])[code]
     is_numeric = np.array([qq.type == "numeric" for qq in questions] + [False])[code]
     answered = answers["state"].to_numpy(dtype=object) == ANSWERED
@@ -217,9 +217,16 @@ def _invalid_answer_mask(answers: pd.DataFrame, q: Questionnaire) -> pd.Series:
     return pd.Series(bad, index=answers.index)
 
 
-def _question_codes(q: Questionnaire, question_ids: pd.Series) -> np.ndarray:
-    """Each cell's question as its position in the questionnaire (-1 for an unknown id)."""
-    return pd.Index(list(q.questions), dtype=object).get_indexer(question_ids.to_numpy(dtype=object))
+#: The answers column :func:`_prepare` adds: each cell's question as its position in the questionnaire.
+QUESTION_CODE = "_question"
+
+
+def _question_codes(q: Questionnaire, answers: pd.DataFrame) -> np.ndarray:
+    """Each cell's question as its position in the questionnaire (-1 for an unknown id):
+    the column :func:`_prepare` worked out once, else one hash lookup per cell."""
+    if QUESTION_CODE in answers.columns:
+        return answers[QUESTION_CODE].to_numpy()
+    return pd.Index(list(q.questions), dtype=object).get_indexer(answers["question_id"].to_numpy(dtype=object))
 
 
 def _cell_role_codes(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> np.ndarray:
@@ -237,7 +244,7 @@ def _not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnair
     table = np.zeros((len(qids) + 1, len(rids) + 1), dtype=bool)  # last row/column: unknown, asked
     pairs = [(qid, rid) for qid in qids for rid in rids]
     table[:-1, :-1] = ~asked_mask(q, [p[0] for p in pairs], [p[1] for p in pairs]).reshape(len(qids), len(rids))
-    return table[_question_codes(q, answers["question_id"]), _cell_role_codes(answers, respondents, q)]
+    return table[_question_codes(q, answers), _cell_role_codes(answers, respondents, q)]
 
 
 def _empty_and_not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> np.ndarray:
@@ -266,7 +273,7 @@ def _fingerprints(respondents: pd.DataFrame, answers: pd.DataFrame) -> pd.Series
         starts, ends = [0, *bounds.tolist()], [*bounds.tolist(), len(rows)]
         spans = dict(zip(rows[starts].tolist(), zip(starts, ends, strict=True), strict=True))
     out = {}
-    for row, role, unit in zip(respondents["source_row"], respondents["role"], respondents["unit"], strict=True):
+    for row, role, unit in zip(respondents["source_row"].tolist(), respondents["role"].tolist(), respondents["unit"].tolist(), strict=True):
         span = spans.get(int(row))
         joined = "\x1f".join(cells[span[0]:span[1]]) if span else ""
         text = f"{role}\x1e{_text(unit) or ''}\x1e{joined}"
@@ -317,9 +324,10 @@ def _prepare(parsed: Any, q: Questionnaire, skip_invalid: bool) -> _Prepared:
         if int(row) not in problem_rows:  # the reader should have said so; never stay silent
             problems.append({"row": int(row), "column": "role", "value": _text(raw) or "",
                              "why": "no readable role; roles: " + ", ".join(r.label for r in q.roles)})
-    known = ans["question_id"].isin(list(q.questions))
-    if not known.all():
-        ans = ans[known]
+    code = _question_codes(q, ans)
+    ans = ans.assign(**{QUESTION_CODE: code})  # a new column; the file's columns are shared, not copied
+    if (code < 0).any():
+        ans = ans[code >= 0]
     bad_cells = _invalid_answer_mask(ans, q)
     for row, qid, raw in zip(ans.loc[bad_cells, "source_row"], ans.loc[bad_cells, "question_id"],
                              ans.loc[bad_cells, "raw"], strict=True):
@@ -336,7 +344,7 @@ def _prepare(parsed: Any, q: Questionnaire, skip_invalid: bool) -> _Prepared:
             bad_cells = bad_cells.loc[ans.index]
         n_mask = int(bad_cells.sum())
         # the reader stores cells it could not read as blank already; count those too
-        kept_rows = {int(r) for r in resp["source_row"]}
+        kept_rows = {int(r) for r in resp["source_row"].tolist()}
         cells = {(int(r), str(c)) for r, c in zip(ans.loc[bad_cells, "source_row"], ans.loc[bad_cells, "question_id"],
                                                   strict=True)}
         cells |= {(int(p.row), str(p.column)) for p in parsed.problems if p.row is not None and int(p.row) in kept_rows}
@@ -405,7 +413,7 @@ def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bo
         prep.answers = prep.answers[~prep.answers["source_row"].isin(gone)].reset_index(drop=True)
     resp["flags"] = _duplicate_flags(resp, _enough_scale_answers(resp, prep.answers, q))
     resp["id_candidate"] = [k if k else f"{stem}-r{int(r)}" for k, r in
-                            zip([_text(k) for k in resp["response_key"]], resp["source_row"], strict=True)]
+                            zip([_text(k) for k in resp["response_key"].tolist()], resp["source_row"].tolist(), strict=True)]
     prep.respondents = resp
 
 
@@ -414,13 +422,13 @@ def _base_identities(resp: pd.DataFrame, parsed: Any) -> tuple[list[str], list[s
     Excel has damaged the ids), else the e-mail, else the row's content and time."""
     from .importers.tools import damaged_ids
 
-    keys = [_text(k) for k in resp["response_key"]]
+    keys = [_text(k) for k in resp["response_key"].tolist()]
     broken = set(damaged_ids([k for k in keys if k]))
-    emails = [(_text(e) or "").casefold() or None for e in resp["email"]]
+    emails = [(_text(e) or "").casefold() or None for e in resp["email"].tolist()]
     row_keys = getattr(parsed, "row_keys", None) or {}
     row_times = getattr(parsed, "row_times", None) or {}
     kinds, base = [], []
-    for key, email, fp, row in zip(keys, emails, resp["content_hash"], resp["source_row"], strict=True):
+    for key, email, fp, row in zip(keys, emails, resp["content_hash"].tolist(), resp["source_row"].tolist(), strict=True):
         if key and key not in broken:
             kinds.append("key")
             base.append(f"key:{parsed.source}:{key}")
@@ -513,7 +521,7 @@ def _answered_scale(answers: pd.DataFrame, q: Questionnaire) -> np.ndarray:
     """Cells answering a scale question with a value."""
     is_scale = np.array([qq.type == "scale" for qq in q.questions.values()] + [False])
     return ((answers["state"].to_numpy(dtype=object) == ANSWERED) & ~np.isnan(answers["value"].to_numpy("float64"))
-            & is_scale[_question_codes(q, answers["question_id"])])
+            & is_scale[_question_codes(q, answers)])
 
 
 def _add_quality_flags(prep: _Prepared, q: Questionnaire) -> None:
@@ -521,7 +529,7 @@ def _add_quality_flags(prep: _Prepared, q: Questionnaire) -> None:
     # only the answered scale cells (all the straight-lining check reads): a far smaller frame
     scale = prep.answers.loc[_answered_scale(prep.answers, q), ["source_row", "question_id", "value", "state"]]
     found = quality.quality_flags(resp, scale, q, key="source_row")
-    for i, row in zip(resp.index, resp["source_row"], strict=True):
+    for i, row in zip(resp.index, resp["source_row"].tolist(), strict=True):
         for flag in found.get(row, []):
             if flag not in resp.at[i, "flags"]:
                 resp.at[i, "flags"].append(flag)
@@ -670,9 +678,9 @@ class _StoredRound:
         idents: list[str] = []
         ids: list[str | None] = []
         keep: list[bool] = []
-        for i, ident, fp, kind, row, cand in zip(resp.index, resp["identity"], resp["content_hash"],
-                                                 resp["identity_kind"], resp["source_row"], resp["id_candidate"],
-                                                 strict=True):
+        for i, ident, fp, kind, row, cand in zip(resp.index, resp["identity"].tolist(), resp["content_hash"].tolist(),
+                                                 resp["identity_kind"].tolist(), resp["source_row"].tolist(),
+                                                 resp["id_candidate"].tolist(), strict=True):
             if kind == "content":
                 ident, rid = self._match_content(ident, fp, cand)
                 new = rid is not None
@@ -726,7 +734,7 @@ class _StoredRound:
 def _flagged_ids(resp: pd.DataFrame) -> dict[str, list[str]]:
     """Quality flag -> the respondent ids carrying it, for the report and the import log."""
     qual: dict[str, list[str]] = {}
-    for rid, flags in zip(resp["respondent_id"], resp["flags"], strict=True):
+    for rid, flags in zip(resp["respondent_id"].tolist(), resp["flags"].tolist(), strict=True):
         for flag in flags:
             qual.setdefault(flag, []).append(rid)
     return qual
@@ -750,10 +758,11 @@ def _insert_respondents(conn: Any, resp: pd.DataFrame, path: Path, round: str, i
     conn.executemany(
         "INSERT INTO respondents(respondent_id, round, import_id, identity, email, role, unit, source_file,"
         " source_row, submitted, duration_s, flags, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        zip(resp["respondent_id"], [round] * len(resp), [import_id] * len(resp), resp["identity"],
-            [_text(e) for e in resp["email"]], resp["role"].astype("str"), [_text(u) for u in resp["unit"]],
-            [path.name] * len(resp), [int(r) for r in resp["source_row"]], [_text(s) for s in resp["submitted"]],
-            _obj(duration), [json.dumps(f) for f in resp["flags"]], resp["content_hash"], strict=True))
+        zip(resp["respondent_id"].tolist(), [round] * len(resp), [import_id] * len(resp), resp["identity"].tolist(),
+            [_text(e) for e in resp["email"].tolist()], resp["role"].astype("str").tolist(),
+            [_text(u) for u in resp["unit"].tolist()], [path.name] * len(resp), [int(r) for r in resp["source_row"].tolist()],
+            [_text(s) for s in resp["submitted"].tolist()], _obj(duration), [json.dumps(f) for f in resp["flags"].tolist()],
+            resp["content_hash"].tolist(), strict=True))
 
 
 def _insert_answers(conn: Any, ans: pd.DataFrame, resp: pd.DataFrame, q: Questionnaire, import_id: int) -> None:
@@ -774,16 +783,33 @@ def _insert_answers(conn: Any, ans: pd.DataFrame, resp: pd.DataFrame, q: Questio
         at = rows_index.get_indexer(part["source_row"].to_numpy(dtype="int64"))
         where = np.flatnonzero((at >= 0) & ~_empty_and_not_asked(part, resp, q))
         pk = pks[at[where]]
-        where = where[np.lexsort((rank[_question_codes(q, part["question_id"])[where]], pk))]
+        where = where[np.lexsort((rank[_question_codes(q, part)[where]], pk))]
         raw = part["raw"].to_numpy(dtype=object)[where]
         raw[part["raw"].isna().to_numpy()[where]] = None
         value = part["value"].to_numpy(dtype="float64")[where]
         cells = value.astype(object)
         cells[np.isnan(value)] = None
-        conn.executemany("INSERT INTO answers(respondent, question_id, raw, value, state) VALUES (?,?,?,?,?)",
-                         zip(pks[at[where]].tolist(), part["question_id"].to_numpy(dtype=object)[where].tolist(),
-                             raw.tolist(), cells.tolist(), part["state"].to_numpy(dtype=object)[where].tolist(),
-                             strict=True))
+        _insert_rows(conn, [pks[at[where]].tolist(), part["question_id"].to_numpy(dtype=object)[where].tolist(),
+                            raw.tolist(), cells.tolist(), part["state"].to_numpy(dtype=object)[where].tolist()])
+
+
+#: Rows per INSERT statement: binding one statement per row cost more than SQLite's own work.
+_ROWS_PER_INSERT = 64
+
+
+def _insert_rows(conn: Any, columns: list[list[Any]]) -> None:
+    """INSERT the answer rows given as columns, many rows per statement."""
+    width, n = len(columns), len(columns[0])
+    flat: list[Any] = [None] * (width * n)
+    for k, column in enumerate(columns):
+        flat[k::width] = column
+    step = width * _ROWS_PER_INSERT
+    full = n // _ROWS_PER_INSERT * step
+    head = "INSERT INTO answers(respondent, question_id, raw, value, state) VALUES "
+    if full:
+        conn.executemany(head + ",".join(["(?,?,?,?,?)"] * _ROWS_PER_INSERT),
+                         (flat[i:i + step] for i in range(0, full, step)))
+    conn.executemany(head + "(?,?,?,?,?)", (flat[i:i + width] for i in range(full, len(flat), width)))
 
 
 #: Answer rows worked and written at a time.
