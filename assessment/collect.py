@@ -34,7 +34,7 @@ import pandas as pd
 from . import quality
 from .errors import AssessmentError, ImportFailed, Problem, StoreError
 from .questionnaire import Questionnaire
-from .responses import ANSWERED, BLANK, NA, asked_mask
+from .responses import ANSWERED, BLANK, NA, asked_table
 from .store import Store, _now, open_store
 
 if TYPE_CHECKING:
@@ -240,11 +240,7 @@ def _cell_role_codes(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questi
 def _not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> np.ndarray:
     """Cells of questions the respondent's role is not asked (an unknown question or role
     counts as asked, as in :func:`~assessment.responses.asked_mask`)."""
-    qids, rids = list(q.questions), [r.id for r in q.roles]
-    table = np.zeros((len(qids) + 1, len(rids) + 1), dtype=bool)  # last row/column: unknown, asked
-    pairs = [(qid, rid) for qid in qids for rid in rids]
-    table[:-1, :-1] = ~asked_mask(q, [p[0] for p in pairs], [p[1] for p in pairs]).reshape(len(qids), len(rids))
-    return table[_question_codes(q, answers), _cell_role_codes(answers, respondents, q)]
+    return ~asked_table(q)[_question_codes(q, answers), _cell_role_codes(answers, respondents, q)]
 
 
 def _empty_and_not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> np.ndarray:

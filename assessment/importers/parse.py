@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import ImportFailed
 from ..questionnaire import Questionnaire, normalise_text
-from ..responses import asked_mask
+from ..responses import asked_table
 from . import tools
 from .columns import Column, ColumnPlan, build_columns, plan_columns, suggest
 from .detect import SOURCES, detect_source, header_rows
@@ -212,12 +212,19 @@ def _unasked_answers(respondents: pd.DataFrame, answers: pd.DataFrame, questionn
     """A note for answers to questions the respondent's role is not asked: kept, never scored."""
     if answers.empty or respondents.empty:
         return []
-    role = answers["source_row"].map(dict(zip(respondents["source_row"], respondents["role"], strict=True)))
-    given = answers["state"].isin(["answered", "na"]).to_numpy()
-    unasked = given & ~asked_mask(questionnaire, answers["question_id"], role)
+    # questions and roles as positions (-1 unknown: asked), one table lookup per cell
+    rids = [r.id for r in questionnaire.roles]
+    at = pd.Index(respondents["source_row"].to_numpy()).get_indexer(answers["source_row"].to_numpy())
+    role = np.append(pd.Index(rids, dtype=object).get_indexer(respondents["role"].to_numpy(dtype=object)), -1)[at]
+    question = pd.Index(list(questionnaire.questions), dtype=object).get_indexer(
+        answers["question_id"].to_numpy(dtype=object))
+    state = answers["state"].to_numpy(dtype=object)
+    given = (state == "answered") | (state == "na")
+    unasked = given & ~asked_table(questionnaire)[question, role]
     if not unasked.any():
         return []
-    pairs = pd.DataFrame({"q": answers["question_id"].to_numpy()[unasked], "r": role.to_numpy()[unasked]})
+    pairs = pd.DataFrame({"q": answers["question_id"].to_numpy()[unasked],
+                          "r": np.array(rids, dtype=object)[role[unasked]]})
     counts = {(qid, rid): int(n) for (qid, rid), n in pairs.value_counts().items()}
     listed = ", ".join(f"{qid} ({rid}) x{n}" for (qid, rid), n in sorted(counts.items())[:8])
     more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
