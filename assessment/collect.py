@@ -586,14 +586,15 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
                               "nothing was stored (use --replace to replace them)")
             report.duplicate = 0
             return
-        resp = prep.respondents.assign(identity=idents).assign(respondent_id=ids)[keep]
+        resp = prep.respondents.assign(identity=idents).assign(respondent_id=ids)[np.array(keep, dtype=bool)]
         report.replaced = len(stored.to_replace)
         report.added = len(resp) - report.replaced
         report.skipped = dict(prep.skipped)
         report.quality = _flagged_ids(resp)
         if report.added == 0 and report.replaced == 0:
             report.status = UNCHANGED
-            report.message = f"all {report.duplicate} respondent(s) already stored; nothing changed"
+            report.message = (f"all {report.duplicate} respondent(s) already stored; nothing changed" if report.duplicate
+                              else "no respondent to store (every row was skipped); nothing changed")
             return
         import_id = _insert_import(conn, parsed, path, round, report)
         if stored.to_replace:
