@@ -154,10 +154,14 @@ class _ZipScan:
                 # XML is case-sensitive and text content escapes '<', so these only occur as markup;
                 # the whole part is searched (a DTD may hide after a long comment).
                 window = tail + chunk
-                if xml and (b"<!DOCTYPE" in window or b"<!ENTITY" in window or _utf16_dtd(window)):
+                # (each test first looks for what every form shares: one pass over a chunk
+                # without any, instead of two)
+                if xml and ((b"<!" in window and (b"<!DOCTYPE" in window or b"<!ENTITY" in window))
+                            or _utf16_dtd(window)):
                     _refuse_dtd(self.path, info.filename)
                 if sheet is not None:
-                    self.formulas += chunk.count(b"<f>") + chunk.count(b"<f ")
+                    if b"<f" in chunk:
+                        self.formulas += chunk.count(b"<f>") + chunk.count(b"<f ")
                     sheet.feed(chunk)
                 tail = chunk[-32:]
 
