@@ -153,7 +153,8 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     return ParsedFile(path=path, source=source, sha256=grid.sha256, respondents=respondents, answers=answers,
                       problems=[p[2] for p in problems], unmapped_columns=[c.header for c in unmapped],
                       skipped=skipped, warnings=warnings, columns=plan.provenance(),
-                      row_keys=_row_keys(kept, source_rows, columns, spec_submitted(source, columns)),
+                      row_keys=_row_keys(kept, source_rows, columns, spec_submitted(source, columns),
+                                         _without_usable_key(respondents)),
                       row_times=dict(zip(source_rows.tolist(), precise, strict=False)))
 
 
@@ -162,12 +163,23 @@ def spec_submitted(source: str, columns: list[Column]) -> int | None:
     return col.index if col is not None else None
 
 
+def _without_usable_key(respondents: pd.DataFrame) -> list[bool]:
+    """Rows whose identity cannot be the tool's response key (none, or one Excel damaged)."""
+    return [not isinstance(k, str) or bool(tools.damaged_ids([k])) for k in respondents["response_key"].tolist()]
+
+
 def _row_keys(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column],
-              submitted: int | None) -> dict[int, str]:
+              submitted: int | None, wanted: list[bool]) -> dict[int, str]:
     """Every cell of each kept row but the submission time, by header (so column order does
     not matter), joined: the identity of a respondent when the file has no id. Columns
-    empty in every row are left out, so an export with an extra empty column still matches."""
-    used = [j for j in range(len(columns)) if j != submitted and any(r[j].strip() for r in kept)]
+    empty in every row are left out, so an export with an extra empty column still matches.
+    Only the ``wanted`` rows (those without a usable response key) need it."""
+    if not any(wanted):
+        return {}
+    used = [j for j in range(len(columns)) if j != submitted and any(r[j].strip() for r in kept)]  # in any row
+    if not all(wanted):
+        kept = [cells for cells, want in zip(kept, wanted, strict=True) if want]
+        source_rows = source_rows[np.array(wanted, dtype=bool)]
     order = sorted(used, key=lambda j: (normalise_text(columns[j].header), j))
     prefix = "\x1e".join(normalise_text(columns[j].header) for j in order) + "\x1d"
     if not order:

@@ -180,7 +180,9 @@ class _SheetBounds:
         self.pending = b""
 
     def feed(self, chunk: bytes) -> None:
-        self.cells += chunk.count(b"<c ") + chunk.count(b"<c>")
+        # every element starting "<c" (cells, and the few <col>, <cols>, <cfRule>...): an upper
+        # bound of the cells in one pass over the chunk
+        self.cells += chunk.count(b"<c")
         self.pending += chunk
         end = self.pending.rfind(b"</row>")
         if end >= 0:
