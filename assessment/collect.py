@@ -189,6 +189,7 @@ class _Prepared:
     problems: list[dict[str, Any]]
     skipped: Counter
     invalid_cells: int
+    enough: dict[int, bool] = field(default_factory=dict)  # source_row -> enough scale answers to compare
 
 
 def _invalid_answer_mask(answers: pd.DataFrame, q: Questionnaire) -> pd.Series:
@@ -407,7 +408,8 @@ def _assign_identities(prep: _Prepared, parsed: Any, stem: str, skip_invalid: bo
         gone = set(resp.loc[[not k for k in keep], "source_row"])
         resp = resp[keep].reset_index(drop=True)
         prep.answers = prep.answers[~prep.answers["source_row"].isin(gone)].reset_index(drop=True)
-    resp["flags"] = _duplicate_flags(resp, _enough_scale_answers(resp, prep.answers, q))
+    prep.enough = _enough_scale_answers(resp, prep.answers, q)
+    resp["flags"] = _duplicate_flags(resp, prep.enough)
     resp["id_candidate"] = [k if k else f"{stem}-r{int(r)}" for k, r in
                             zip([_text(k) for k in resp["response_key"].tolist()], resp["source_row"].tolist(), strict=True)]
     prep.respondents = resp
@@ -577,8 +579,7 @@ def _write_file(store: Store, parsed: Any, q: Questionnaire, report: FileReport,
             report.skipped = dict(prep.skipped)
             return
         stored = _StoredRound(conn, round, path.stem)
-        idents, ids, keep = stored.match(prep.respondents, _enough_scale_answers(prep.respondents, prep.answers, q),
-                                         report)
+        idents, ids, keep = stored.match(prep.respondents, prep.enough, report)
         if report.conflicts and not replace:
             report.status = REFUSED
             report.skipped = dict(prep.skipped)

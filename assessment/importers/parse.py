@@ -123,10 +123,10 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     reasons, tool_warnings = tools.skip_reasons(source, columns, data,
                                                 include_test=bool(mapping and mapping.include_test_responses))
     warnings += tool_warnings
-    question_cols = [c.index for c in plan.questions.values()]
+    question_cells = itemgetter(*[c.index for c in plan.questions.values()], 0)  # (a tuple even for one)
     for i, row in enumerate(data):
         # No answer to any question (only a timestamp, metadata, role or unit): not a respondent.
-        if reasons[i] is None and not any(row[j].strip() for j in question_cols):
+        if reasons[i] is None and not any(map(str.strip, question_cells(row)[:-1])):
             reasons[i] = EMPTY
     keep = [i for i, r in enumerate(reasons) if r is None]
     for r in reasons:

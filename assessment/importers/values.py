@@ -265,10 +265,7 @@ def parse_column(reader, cells: list[str]) -> tuple[np.ndarray, np.ndarray, np.n
     Each distinct text is parsed once; the cells get its results by position (one array
     index per cell, no Python object per cell), which is what keeps 100,000 rows cheap.
     """
-    position: dict[str, int] = {}
-    for text in cells:
-        if text not in position:
-            position[text] = len(position)
+    position = {text: k for k, text in enumerate(dict.fromkeys(cells))}  # in order of appearance
     distinct = list(position)
     values = np.empty(len(distinct), dtype="float64")
     states = np.empty(len(distinct), dtype=object)
