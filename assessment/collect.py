@@ -20,10 +20,11 @@ The rules, so that no answer is ever lost or silently dropped:
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -878,7 +879,7 @@ def import_responses(workspace: Workspace | str | Path, paths: Sequence[str | Pa
         mapping = load_mapping(mapping)
     # A dry run against a workspace without a store reads an in-memory one: it creates nothing.
     use_path = None if (dry_run and not store_path.exists()) else store_path
-    with open_store(use_path) as store:
+    with open_store(use_path) as store, _no_cycle_collection():
         rnd = store.resolve_round(round)
         report = ImportReport(round=rnd, dry_run=dry_run)
         for index, path in enumerate(paths):
@@ -913,6 +914,24 @@ def import_responses(workspace: Workspace | str | Path, paths: Sequence[str | Pa
     if report.refused and raise_on_refused:
         raise refused_error(report)
     return report
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while files are imported.
+
+    An import makes millions of objects (cells, rows, answer tuples) that live until it
+    ends, and the collector's full passes over them, which free nothing, took about 15% of
+    a 10,000-respondent import. Reference counting still frees everything as usual; the
+    collector runs again (as it was) when the import is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def refused_error(report: ImportReport) -> ImportFailed:
