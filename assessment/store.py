@@ -259,22 +259,31 @@ class Store:
             f" r.round, r.identity, r.email FROM respondents r WHERE {where} ORDER BY r.pk", params).fetchall()
         if not people:
             return _no_responses()
-        # No join and no ORDER BY: 620k answer rows load in half the time; scoring
-        # does not depend on row order, and respondent ids are mapped in pandas.
-        cells = self.conn.execute(
-            "SELECT respondent, question_id, raw, value, state FROM answers"
-            " WHERE respondent IN (SELECT pk FROM respondents WHERE round = ?)", (rnd,))
-        answers = _answer_frame(cells, people)
         rcols = ["pk", "respondent_id", "role", "unit", *PROVENANCE_COLUMNS, "stored_identity", "email"]
         respondents = pd.DataFrame(people, columns=rcols)
+        del people  # (100,000 tuples: not kept while the answers load)
         respondents["identity"] = [_cross_round_identity(p, i, e) for p, i, e in
-                                   zip(respondents["pk"], respondents["stored_identity"], respondents["email"],
-                                       strict=True)]
+                                   zip(respondents["pk"].tolist(), respondents["stored_identity"].tolist(),
+                                       respondents["email"].tolist(), strict=True)]
+        pks, ids = respondents["pk"].to_numpy(dtype="int64"), respondents["respondent_id"].to_numpy(dtype=object)
         respondents = respondents.drop(columns=["pk", "stored_identity", "email"])
-        respondents["flags"] = [",".join(json.loads(f)) if f else "" for f in respondents["flags"]]
+        respondents["flags"] = [",".join(json.loads(f)) if f else "" for f in respondents["flags"].tolist()]
         for col in ("respondent_id", "role", "unit", "source_file", "submitted", "flags", "round", "identity"):
             respondents[col] = respondents[col].astype("str")
         respondents["source_row"] = respondents["source_row"].astype("Int64")
+        # One pass over the whole table: a page once read is not read again, so a small page
+        # cache will do (the store's 64 MB one would stay in memory through scoring).
+        cache = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+        self.conn.execute("PRAGMA cache_size = -4096")
+        try:
+            # No join and no ORDER BY: 620k answer rows load in half the time; scoring
+            # does not depend on row order, and respondent ids are mapped by position.
+            cells = self.conn.execute(
+                "SELECT respondent, question_id, raw, value, state FROM answers"
+                " WHERE respondent IN (SELECT pk FROM respondents WHERE round = ?)", (rnd,))
+            answers = _answer_frame(cells, pks, ids)
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
         loaded = Responses(respondents, answers)
         if snap is not None and key is not None:
             write_snapshot(snap, key, respondents, answers)
@@ -405,8 +414,8 @@ def open_store(path: str | Path | None, *, create: bool = True, _upto: int = SCH
     return Store(conn, target)
 
 
-#: Answer rows fetched from SQLite at a time.
-_FETCH = 200_000
+#: Answer rows fetched from SQLite at a time (each is a tuple of new objects until its chunk is coded).
+_FETCH = 50_000
 
 
 class _Codes:
@@ -422,18 +431,22 @@ class _Codes:
 
         codes, distinct = pd.factorize(np.array(texts, dtype=object))
         known = np.array([self.index.setdefault(t, len(self.index)) for t in distinct.tolist()] + [-1],
-                         dtype="int64")
+                         dtype="int32")
         return known[codes]  # code -1 (NULL) picks the -1 at the end
 
-    def texts(self, codes: Any) -> Any:
-        """Codes back to a column of (shared) text objects, None for -1."""
+    def column(self, chunks: list[Any]) -> Any:
+        """The chunks' codes as a str column of shared text objects (NULL as NaN, the str
+        dtype's own missing value, so pandas takes the array as it is)."""
         import numpy as np
+        import pandas as pd
 
-        return np.array([*self.index, None], dtype=object)[codes]
+        codes = np.concatenate(chunks) if chunks else np.empty(0, dtype="int32")
+        return pd.Series(np.array([*self.index, np.nan], dtype=object)[codes], dtype="str", copy=False)
 
 
-def _answer_frame(cursor: sqlite3.Cursor, people: list[tuple]) -> Any:
-    """The answer rows of ``cursor`` as the tidy answers frame, read in chunks.
+def _answer_frame(cursor: sqlite3.Cursor, pks: Any, ids: Any) -> Any:
+    """The answer rows of ``cursor`` as the tidy answers frame, read in chunks (``pks``
+    and ``ids``: the round's respondents' keys and ids).
 
     Millions of rows (100,000 respondents) never exist as Python tuples at once: each
     chunk becomes numpy arrays (texts as codes into their few distinct values) before
@@ -443,9 +456,10 @@ def _answer_frame(cursor: sqlite3.Cursor, people: list[tuple]) -> Any:
     import pandas as pd
 
     text_columns = {"question_id": _Codes(), "raw": _Codes(), "state": _Codes()}
-    pks: list[Any] = []
+    respondent: list[Any] = []
     values: list[Any] = []
     codes: dict[str, list[Any]] = {name: [] for name in text_columns}
+    at = pd.Index(pks)
     while True:
         rows = cursor.fetchmany(_FETCH)
         if not rows:
@@ -453,21 +467,18 @@ def _answer_frame(cursor: sqlite3.Cursor, people: list[tuple]) -> Any:
         # one column at a time (zip(*rows) is five times slower on 200,000 rows)
         pk, qid, raw, value, state = (list(map(itemgetter(k), rows)) for k in range(5))
         del rows
-        pks.append(np.array(pk, dtype="int64"))
+        respondent.append(at.get_indexer(np.array(pk, dtype="int64")).astype("int32"))
         values.append(np.array(value, dtype="float64"))  # NULL -> NaN
         for name, chunk in (("question_id", qid), ("raw", raw), ("state", state)):
             codes[name].append(text_columns[name].add(chunk))
-    pk_all = np.concatenate(pks) if pks else np.empty(0, dtype="int64")
-    ids = np.array([p[1] for p in people], dtype=object)
-    answers = pd.DataFrame({"respondent_id": pd.Series(ids[pd.Index([p[0] for p in people]).get_indexer(pk_all)],
-                                                       dtype="str")})
-    for name in ("question_id", "raw"):
-        merged = np.concatenate(codes[name]) if codes[name] else np.empty(0, dtype="int64")
-        answers[name] = pd.Series(text_columns[name].texts(merged), dtype="str")
-    answers["value"] = np.concatenate(values) if values else np.empty(0, dtype="float64")
-    merged = np.concatenate(codes["state"]) if codes["state"] else np.empty(0, dtype="int64")
-    answers["state"] = pd.Series(text_columns["state"].texts(merged), dtype="str")
-    return answers
+    who = np.concatenate(respondent) if respondent else np.empty(0, dtype="int32")
+    return pd.DataFrame({
+        "respondent_id": pd.Series(np.append(ids, np.nan)[who], dtype="str", copy=False),
+        "question_id": text_columns["question_id"].column(codes.pop("question_id")),
+        "raw": text_columns["raw"].column(codes.pop("raw")),
+        "value": np.concatenate(values) if values else np.empty(0, dtype="float64"),
+        "state": text_columns["state"].column(codes.pop("state")),
+    }, copy=False)
 
 
 def _no_responses() -> Responses:
