@@ -64,6 +64,16 @@ def asked_mask(questionnaire: Questionnaire, question_ids: Iterable[str], role_i
     an unknown question or role counts as asked, so callers never drop what they
     cannot classify.
     """
+    qids, rids = list(questionnaire.questions), [r.id for r in questionnaire.roles]
+    q_code = _codes(qids, question_ids)
+    r_code = _codes(rids, role_ids)
+    return asked_table(questionnaire)[q_code, r_code]  # code -1 (unknown) indexes the last row/column
+
+
+def asked_table(questionnaire: Questionnaire) -> Any:
+    """Boolean (questions + 1) x (roles + 1) array, in questionnaire order: is question i
+    asked of role j? The last row and column (index -1) stand for an unknown question or
+    role and are all True, so callers holding positions (-1 for unknown) index it directly."""
     import numpy as np
 
     qids, rids = list(questionnaire.questions), [r.id for r in questionnaire.roles]
@@ -71,9 +81,7 @@ def asked_mask(questionnaire: Questionnaire, question_ids: Iterable[str], role_i
     for i, qid in enumerate(qids):
         for j, rid in enumerate(rids):
             table[i, j] = questionnaire.asked(questionnaire.questions[qid], rid)
-    q_code = _codes(qids, question_ids)
-    r_code = _codes(rids, role_ids)
-    return table[q_code, r_code]  # code -1 (unknown) indexes the last row/column
+    return table
 
 
 def _codes(known: list[str], values: Iterable[Any]) -> Any:

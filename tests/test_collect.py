@@ -448,3 +448,31 @@ def test_responses_list_shows_every_respondent_for_removal(tmp_path, runner):
     assert runner.invoke(cli, ["-w", str(ws.root), "responses", "remove", first]).exit_code == 0
     data = _json.loads(runner.invoke(cli, ["-w", str(ws.root), "responses", "--json"]).output)
     assert data["respondents"] == 11 and first not in {p["id"] for p in data["list"]}
+
+
+def test_file_whose_every_row_is_skipped_stores_nothing_and_says_so(tmp_path, q):
+    """Every row without an answer (or a test response): no respondent, no error."""
+    from assessment.collect import import_responses
+
+    path = tmp_path / "none.csv"
+    path.write_text("Respondent ID,Role,GOV-1\nr1,Executive sponsor,\nr2,Data scientist,\n", encoding="utf-8")
+    report = import_responses(tmp_path / "s.sqlite", [path], questionnaire=q)
+    file = report.files[0]
+    assert file.status == "unchanged" and file.added == 0 and file.skipped == {"empty": 2}
+    assert "every row was skipped" in file.message
+    with open_store(tmp_path / "s.sqlite") as store:
+        assert len(store.load_responses()) == 0
+
+
+def test_round_where_only_some_respondents_have_an_email_loads(tmp_path, q):
+    """pandas reads a partly empty e-mail column as str with NaN: the identity falls back."""
+    from assessment.collect import import_responses
+
+    path = tmp_path / "mixed.csv"
+    path.write_text("Respondent ID,Email,Role,GOV-1\nr1,Ann@Example.com,Executive sponsor,Agree\n"
+                    "r2,,Data scientist,Agree\n", encoding="utf-8")
+    import_responses(tmp_path / "s.sqlite", [path], questionnaire=q)
+    with open_store(tmp_path / "s.sqlite") as store:
+        people = store.load_responses().respondents.set_index("respondent_id")
+    assert people.loc["r1", "identity"] == "email:ann@example.com"
+    assert people.loc["r2", "identity"] == "key:r2"

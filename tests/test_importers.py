@@ -446,6 +446,28 @@ def test_whole_file_errors(tmp_path, worked):
         read_responses(tmp_path / "bad.xlsx", worked)
 
 
+def test_grid_limits_refuse_larger_files_in_one_line(tmp_path):
+    """100,000 respondents x 110 columns (a Qualtrics export) fits the cell limit; a grid
+    past it, or a file with more separators than two per allowed cell, is refused with one
+    line naming the file and the limit."""
+    from assessment.importers.reading import MAX_CELLS
+
+    assert MAX_CELLS >= 100_005 * 110  # header rows included
+    width = 1_000
+    rows = MAX_CELLS // width + 1  # empty cells: the reader's cheapest, and just past the limit
+    path = tmp_path / "cells.csv"
+    path.write_text("h" + "," * (width - 1) + "\n" + ("x" + "," * (width - 1) + "\n") * rows, encoding="utf-8")
+    with pytest.raises(ImportFailed, match=f"more than {MAX_CELLS:,} cells") as err:
+        read_grid(path)
+    assert err.value.file == str(path) or str(path) in err.value.one_line()
+    assert "\n" not in err.value.one_line()
+    path = tmp_path / "separators.csv"
+    path.write_text("a" + "," * (2 * MAX_CELLS + 1) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailed, match=f"more than {2 * MAX_CELLS:,} separators") as err:
+        read_grid(path)
+    assert str(path) in err.value.one_line() and "\n" not in err.value.one_line()
+
+
 def test_forced_source(tmp_path, worked):
     path = write_csv(tmp_path / "g.csv", google_rows())
     assert read_responses(path, worked, source="wide").source == "wide"

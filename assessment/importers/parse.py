@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 
 from ..errors import ImportFailed
 from ..questionnaire import Questionnaire, normalise_text
-from ..responses import asked_mask
+from ..responses import asked_table
 from . import tools
 from .columns import Column, ColumnPlan, build_columns, plan_columns, suggest
 from .detect import SOURCES, detect_source, header_rows
@@ -122,10 +123,10 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     reasons, tool_warnings = tools.skip_reasons(source, columns, data,
                                                 include_test=bool(mapping and mapping.include_test_responses))
     warnings += tool_warnings
-    question_cols = [c.index for c in plan.questions.values()]
+    question_cells = itemgetter(*[c.index for c in plan.questions.values()], 0)  # (a tuple even for one)
     for i, row in enumerate(data):
         # No answer to any question (only a timestamp, metadata, role or unit): not a respondent.
-        if reasons[i] is None and not any(row[j].strip() for j in question_cols):
+        if reasons[i] is None and not any(map(str.strip, question_cells(row)[:-1])):
             reasons[i] = EMPTY
     keep = [i for i, r in enumerate(reasons) if r is None]
     for r in reasons:
@@ -152,7 +153,8 @@ def parse_grid(grid: Grid, path: Path, questionnaire: Questionnaire, *, source: 
     return ParsedFile(path=path, source=source, sha256=grid.sha256, respondents=respondents, answers=answers,
                       problems=[p[2] for p in problems], unmapped_columns=[c.header for c in unmapped],
                       skipped=skipped, warnings=warnings, columns=plan.provenance(),
-                      row_keys=_row_keys(kept, source_rows, columns, spec_submitted(source, columns)),
+                      row_keys=_row_keys(kept, source_rows, columns, spec_submitted(source, columns),
+                                         _without_usable_key(respondents)),
                       row_times=dict(zip(source_rows.tolist(), precise, strict=False)))
 
 
@@ -161,14 +163,23 @@ def spec_submitted(source: str, columns: list[Column]) -> int | None:
     return col.index if col is not None else None
 
 
+def _without_usable_key(respondents: pd.DataFrame) -> list[bool]:
+    """Rows whose identity cannot be the tool's response key (none, or one Excel damaged)."""
+    return [not isinstance(k, str) or bool(tools.damaged_ids([k])) for k in respondents["response_key"].tolist()]
+
+
 def _row_keys(kept: list[list[str]], source_rows: np.ndarray, columns: list[Column],
-              submitted: int | None) -> dict[int, str]:
+              submitted: int | None, wanted: list[bool]) -> dict[int, str]:
     """Every cell of each kept row but the submission time, by header (so column order does
     not matter), joined: the identity of a respondent when the file has no id. Columns
-    empty in every row are left out, so an export with an extra empty column still matches."""
-    from operator import itemgetter
-
-    used = [j for j in range(len(columns)) if j != submitted and any(r[j].strip() for r in kept)]
+    empty in every row are left out, so an export with an extra empty column still matches.
+    Only the ``wanted`` rows (those without a usable response key) need it."""
+    if not any(wanted):
+        return {}
+    used = [j for j in range(len(columns)) if j != submitted and any(r[j].strip() for r in kept)]  # in any row
+    if not all(wanted):
+        kept = [cells for cells, want in zip(kept, wanted, strict=True) if want]
+        source_rows = source_rows[np.array(wanted, dtype=bool)]
     order = sorted(used, key=lambda j: (normalise_text(columns[j].header), j))
     prefix = "\x1e".join(normalise_text(columns[j].header) for j in order) + "\x1d"
     if not order:
@@ -213,12 +224,19 @@ def _unasked_answers(respondents: pd.DataFrame, answers: pd.DataFrame, questionn
     """A note for answers to questions the respondent's role is not asked: kept, never scored."""
     if answers.empty or respondents.empty:
         return []
-    role = answers["source_row"].map(dict(zip(respondents["source_row"], respondents["role"], strict=True)))
-    given = answers["state"].isin(["answered", "na"]).to_numpy()
-    unasked = given & ~asked_mask(questionnaire, answers["question_id"], role)
+    # questions and roles as positions (-1 unknown: asked), one table lookup per cell
+    rids = [r.id for r in questionnaire.roles]
+    at = pd.Index(respondents["source_row"].to_numpy()).get_indexer(answers["source_row"].to_numpy())
+    role = np.append(pd.Index(rids, dtype=object).get_indexer(respondents["role"].to_numpy(dtype=object)), -1)[at]
+    question = pd.Index(list(questionnaire.questions), dtype=object).get_indexer(
+        answers["question_id"].to_numpy(dtype=object))
+    state = answers["state"].to_numpy(dtype=object)
+    given = (state == "answered") | (state == "na")
+    unasked = given & ~asked_table(questionnaire)[question, role]
     if not unasked.any():
         return []
-    pairs = pd.DataFrame({"q": answers["question_id"].to_numpy()[unasked], "r": role.to_numpy()[unasked]})
+    pairs = pd.DataFrame({"q": answers["question_id"].to_numpy()[unasked],
+                          "r": np.array(rids, dtype=object)[role[unasked]]})
     counts = {(qid, rid): int(n) for (qid, rid), n in pairs.value_counts().items()}
     listed = ", ".join(f"{qid} ({rid}) x{n}" for (qid, rid), n in sorted(counts.items())[:8])
     more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
@@ -371,7 +389,7 @@ def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, q
     raw = np.empty((n, len(qids)), dtype=object)
     value = np.empty((n, len(qids)), dtype="float64")
     state = np.empty((n, len(qids)), dtype=object)
-    columns = {qid: [r[plan.questions[qid].index] for r in kept] for qid in qids}
+    columns = {qid: list(map(itemgetter(plan.questions[qid].index), kept)) for qid in qids}
     # Recode values are decided per scale over the whole file, so one column's luck
     # (only 1..3 seen) cannot read it differently from its neighbours.
     distinct_by_scale: dict[str, set[str]] = {}
@@ -383,7 +401,7 @@ def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, q
                 c for c in set(columns[qid]) if normalise_text(c) not in own)
     for j, qid in enumerate(qids):
         col = plan.questions[qid]
-        cells = columns[qid]
+        cells = columns.pop(qid)  # parsed: its texts live on in ``raw`` only
         question = questionnaire.questions[qid]
         reader = reader_for(questionnaire, question, mapping, source)
         reader.prepare(sorted(distinct_by_scale.get(question.scale, set())) if question.scale else sorted(set(cells)))
@@ -399,10 +417,13 @@ def _answers(kept: list[list[str]], source_rows: np.ndarray, plan: ColumnPlan, q
                 if text in bad:
                     row = int(source_rows[i])
                     problems.append((row, col.index, CellProblem(row, col.header, text, bad[text], col.letter)))
+    # Row by row, question by question. No column is copied on the way into the frame (blank
+    # raw cells are already NaN, the str dtype's missing value): at 100,000 respondents each
+    # column is 60 MB.
     return pd.DataFrame({
         "source_row": np.repeat(source_rows, len(qids)),
-        "question_id": pd.Series(np.tile(np.array(qids, dtype=object), n), dtype="str"),
-        "raw": pd.Series(raw.ravel(), dtype="str"),
+        "question_id": pd.Series(np.tile(np.array(qids, dtype=object), n), dtype="str", copy=False),
+        "raw": pd.Series(raw.ravel(), dtype="str", copy=False),
         "value": value.ravel(),
-        "state": pd.Series(state.ravel(), dtype="str"),
-    })
+        "state": pd.Series(state.ravel(), dtype="str", copy=False),
+    }, copy=False)

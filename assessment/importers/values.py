@@ -12,6 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..questionnaire import Question, Questionnaire, Scale, normalise_text
 from ..responses import ANSWERED, BLANK, NA
 from .mapping import Mapping, ValueSpec
@@ -256,26 +258,29 @@ def reader_for(questionnaire: Questionnaire, question: Question, mapping: Mappin
     return ScaleReader(question, scale, overrides, recode=source == "qualtrics")
 
 
-def parse_column(reader, cells: list[str]) -> tuple[list[str | None], list[float], list[str], dict[str, str]]:
-    """Parse a column: raw (None for blank), value, state per cell, and {bad text: why}.
+def parse_column(reader, cells: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, str]]:
+    """Parse a column: raw (NaN for blank), value, state per cell (numpy arrays), and {bad text: why}.
 
     Call ``reader.prepare`` first with the distinct texts of every column sharing its scale.
+    Each distinct text is parsed once; the cells get its results by position (one array
+    index per cell, no Python object per cell), which is what keeps 100,000 rows cheap.
     """
-    distinct = list(dict.fromkeys(cells))
-    table: dict[str, Parsed] = {}
+    position = {text: k for k, text in enumerate(dict.fromkeys(cells))}  # in order of appearance
+    distinct = list(position)
+    values = np.empty(len(distinct), dtype="float64")
+    states = np.empty(len(distinct), dtype=object)
+    raws = np.empty(len(distinct), dtype=object)
     bad: dict[str, str] = {}
-    for text in distinct:
+    for k, text in enumerate(distinct):
         if not text.strip():
-            table[text] = (NAN, BLANK, None)
+            values[k], states[k], raws[k] = NAN, BLANK, NAN
             continue
-        parsed = reader.parse(text)
-        table[text] = parsed
-        if parsed[2]:
-            bad[text] = parsed[2]
-    values = [table[c][0] for c in cells]
-    states = [table[c][1] for c in cells]
-    raw = [c if c.strip() else None for c in cells]
-    return raw, values, states, bad
+        value, state, why = reader.parse(text)
+        values[k], states[k], raws[k] = value, state, text
+        if why:
+            bad[text] = why
+    codes = np.fromiter(map(position.__getitem__, cells), dtype=np.int32, count=len(cells))
+    return raws[codes], values[codes], states[codes], bad
 
 
 def role_lookup(questionnaire: Questionnaire, mapping: Mapping | None) -> dict[str, str]:
