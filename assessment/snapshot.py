@@ -180,26 +180,32 @@ class ImportFollower:
             return
         self.before = key
 
-    def committed(self, people: pd.DataFrame | None = None, cells: pd.DataFrame | None = None) -> None:
-        """After the file's transaction ended: the stored rows it added (none if it changed nothing)."""
+    def wants(self, n_answers: int) -> bool:
+        """Whether to keep a file's ``n_answers`` stored answers for the snapshot (decided before
+        they are written, so a file too large is never held twice)."""
+        held = 0 if self.frames is None else len(self.frames[1])
+        return self.active and held + n_answers <= self.MAX_ANSWERS
+
+    def committed(self, people: pd.DataFrame | None = None, cells: list[list] | None = None) -> None:
+        """After the file's transaction ended: the stored rows it added (none if it changed
+        nothing): the respondents and the answer columns, both in the store's key order."""
         if not self.active or self.before is None:
             return
         key = self._key()
         wrote = people is not None and len(people) > 0
-        if change_counter(key) != change_counter(self.before) + int(wrote) or \
-                (wrote and cells is not None and len(cells) > self.MAX_ANSWERS):
+        if change_counter(key) != change_counter(self.before) + int(wrote) or (wrote and cells is None):
             self._stop()
             return
         if wrote:
             self._add(people, cells)
         self.expected, self.before = key, None
 
-    def _add(self, people: pd.DataFrame, cells: pd.DataFrame) -> None:
+    def _add(self, people: pd.DataFrame, cells: list[list]) -> None:
         import pandas as pd
 
         from .store import responses_from_rows
 
-        added = responses_from_rows(people, cells)
+        added = responses_from_rows(people, [cells])
         if self.frames is not None:
             added_r = pd.concat([self.frames[0], added.respondents], ignore_index=True)
             added_a = pd.concat([self.frames[1], added.answers], ignore_index=True)
