@@ -45,7 +45,7 @@ class Responses:
 
     def subset(self, respondent_ids: Iterable[str]) -> Responses:
         """Only these respondents (e.g. one business unit)."""
-        keep = set(respondent_ids)
+        keep = set(respondent_ids.tolist() if hasattr(respondent_ids, "tolist") else respondent_ids)
         r = self.respondents[self.respondents["respondent_id"].isin(keep)].reset_index(drop=True)
         a = self.answers[self.answers["respondent_id"].isin(keep)].reset_index(drop=True)
         return Responses(r, a)

@@ -25,7 +25,7 @@ def exclude_flagged(responses: Responses, flags: Iterable[str]) -> tuple[Respons
     info: dict[str, Any] = {"count": 0, "by_flag": {}, "flags": wanted}
     if not wanted or "flags" not in people.columns or people.empty:
         return responses, info
-    carried = [set(str(v).split(",")) if isinstance(v, str) and v else set() for v in people["flags"]]
+    carried = [set(v.split(",")) if isinstance(v, str) and v else set() for v in people["flags"].tolist()]
     hit = [bool(c & set(wanted)) for c in carried]
     if not any(hit):
         return responses, info
