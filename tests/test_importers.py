@@ -446,6 +446,20 @@ def test_whole_file_errors(tmp_path, worked):
         read_responses(tmp_path / "bad.xlsx", worked)
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_csv_records_whatever_the_line_endings(tmp_path, newline):
+    """Records end at LF, CRLF or a bare CR (old Mac exports); a line break inside a quoted
+    cell, and repeated texts read into one shared string, stay exactly as typed."""
+    rows = [["Respondent ID", "Role", "Comment"], ["r1", "Executive sponsor", "two\nlines"],
+            ["r2", "Executive sponsor", "a\r\nb"], ["r3", "Data scientist", ""]]
+    text = newline.join(",".join(f'"{c}"' for c in row) for row in rows) + newline
+    path = tmp_path / "endings.csv"
+    path.write_bytes(text.encode("utf-8"))
+    grid = read_grid(path)
+    assert grid.rows == rows
+    assert grid.rows[1][1] is grid.rows[2][1]  # one string for a repeated text
+
+
 def test_grid_limits_refuse_larger_files_in_one_line(tmp_path):
     """100,000 respondents x 110 columns (a Qualtrics export) fits the cell limit; a grid
     past it, or a file with more separators than two per allowed cell, is refused with one
