@@ -94,7 +94,7 @@ def _resample_counts(rng: np.random.Generator, n: int, n_resamples: int) -> np.n
     thousands of resamples cost milliseconds.
     """
     draws = rng.integers(0, n, size=(n_resamples, n))
-    if n < 2000:  # small strata: one tally of the whole block costs less than a call per resample
+    if n < 100:  # small strata: one tally of the whole block costs less than a call per resample
         draws += (np.arange(n_resamples) * n)[:, None]
         return np.bincount(draws.ravel(), minlength=n_resamples * n).reshape(n_resamples, n).astype(float)
     counts = np.empty((n_resamples, n))

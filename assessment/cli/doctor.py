@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from . import chosen_workspace, cli, format_option, workspace_option
@@ -28,6 +26,7 @@ def doctor(ctx: click.Context, fmt: str, no_pdf: bool, no_workshop: bool) -> Non
     address phones can reach, the port, a browser. Contacts no other machine.
     Exits 1 when a check fails (warnings do not).
     """
+    import json
     import sys
 
     from ..doctor import FAIL, run_checks

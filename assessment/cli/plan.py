@@ -6,8 +6,6 @@ scores its responses, and formats what comes back.
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from typing import Any
 
 import click
@@ -129,10 +127,14 @@ def plan(ctx: click.Context, fmt: str, max_shift: float | None, compare: bool, r
 
 
 def _width() -> int:
+    import shutil
+
     return max(60, min(110, shutil.get_terminal_size((100, 24)).columns))
 
 
 def _wrap(text: str, indent: int, first: str = "") -> str:
+    import textwrap
+
     pad = " " * indent
     return textwrap.fill(text, width=_width(), initial_indent=pad + first,
                          subsequent_indent=pad + " " * len(first))

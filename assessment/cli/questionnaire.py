@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -20,6 +19,8 @@ def questionnaire() -> None:
                                             "(see docs/json.md).")
 def list_(fmt: str) -> None:
     """List the bundled questionnaires."""
+    import json
+
     from ..questionnaire import bundled_questionnaires, load_questionnaire
 
     rows = []
@@ -74,6 +75,8 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.pass_context
 def show(ctx: click.Context, ident: str | None, fmt: str) -> None:
     """Show a questionnaire (an id, a path, or the workspace's own when omitted)."""
+    import json
+
     from ..questionnaire import load_questionnaire
 
     q = load_questionnaire(ident) if ident else workspace_from(ctx).questionnaire

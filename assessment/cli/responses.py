@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -84,6 +83,8 @@ def import_(ctx: click.Context, files: tuple[Path, ...], source: str, mapping: P
     To bring back respondents removed with `assess responses remove`, import
     their file again with --replace.
     """
+    import json
+
     from ..collect import import_responses
 
     ws = workspace_from(ctx)
@@ -120,6 +121,8 @@ def responses(ctx: click.Context, round_: str | None, show_list: bool, fmt: str)
 
     `assess responses remove ID...` removes respondents.
     """
+    import json
+
     if ctx.invoked_subcommand is not None:
         ctx.obj["round"] = round_
         return
@@ -231,6 +234,8 @@ def round_new(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def round_list(ctx: click.Context, fmt: str) -> None:
     """List rounds with their respondent and import counts (* = current)."""
+    import json
+
     from ..store import open_store
 
     ws = workspace_from(ctx)

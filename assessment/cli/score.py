@@ -6,13 +6,10 @@ pandas and numpy are imported inside the command so that ``assess --help`` stays
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import click
 
-from ..fileio import dump_json
 from . import cli, format_option, workspace_from, workspace_option
 
 
@@ -34,6 +31,9 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int] | None = N
 
 
 def _csv(headers: list[str], rows: list[list[Any]]) -> str:
+    import csv
+    import io
+
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(headers)
@@ -130,6 +130,8 @@ def _score_csv(data: dict[str, Any]) -> str:
 
 
 def _explain_output(frame: Any, fmt: str) -> str:
+    from ..fileio import dump_json
+
     roles = frame.attrs["roles"]
     if fmt == "json":
         data = {"dimension": frame.attrs["dimension"], "aggregation": frame.attrs["aggregation"],
@@ -168,6 +170,8 @@ def _nan_none(value: Any) -> float | None:
 
 
 def _compare_output(data: dict[str, Any], fmt: str) -> str:
+    from ..fileio import dump_json
+
     a, b = data["rounds"]
     if fmt == "json":
         return dump_json(data)
@@ -238,6 +242,7 @@ def score(ctx: click.Context, by: str | None, fmt: str, unit: str | None, round_
       assess score --compare baseline day-90
     """
     from ..errors import AssessmentError
+    from ..fileio import dump_json
     from ..pipeline import evaluate, exclude_flags, load_round, resolve_dimension, resolve_unit
     from ..scoring import compare_rounds, explain
     from ..store import load_workspace_responses

@@ -7,10 +7,7 @@ command so that ``assess --help`` stays instant.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import sys
-import threading
 from typing import Any
 
 import click
@@ -56,6 +53,9 @@ def workshop(ctx: click.Context, round_: str | None, bind: str, bind_all_interfa
       assess workshop --bind 192.168.137.1 --results live
       assess workshop --resume
     """
+    import contextlib
+    import threading
+
     from ..workshop import net
     from ..workshop.server import start
     from ..workshop.session import open_workshop
@@ -107,6 +107,7 @@ def _announce(say: Any, ws: Any, session: Any, running: Any, resume: bool, new_t
 
 def _after_start(say: Any, running: Any, net: Any, host: str, as_json: bool, no_browser: bool) -> None:
     """Once the server listens: the self-check of the participant URL, the JSON line, the browser."""
+    import json
     import time
 
     while not running.server.started:
