@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import cli
+from . import cli, show_path
 
 
 @cli.command()
@@ -32,8 +32,8 @@ def demo(out_dir: Path) -> None:
 
     result = run_demo(out_dir, progress=lambda line: click.echo(f"- {line}"))
     click.echo("")
-    click.echo(f"Workspace: {result.workspace}")
+    click.echo(f"Workspace: {show_path(result.workspace)}")
     for label, path in (("PDF report", result.pdf), ("Results workbook", result.xlsx)):
         if path is not None:
-            click.echo(f"{label}: {path}")
+            click.echo(f"{label}: {show_path(path)}")
     click.echo(f"Next: `assess -w {out_dir} score` or open the files above.")

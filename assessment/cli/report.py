@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import cli, workspace_from
+from . import cli, show_path, workspace_from
 
 if TYPE_CHECKING:
     from ..report.batch import UnitDone
@@ -79,4 +79,4 @@ def report(ctx: click.Context, output: str | None, html: str | None, xlsx: str |
             click.echo("Rendering the report...", err=True)
         written = write_report(ws, unit=unit, pdf=output, html=html, xlsx=xlsx, options=options)
     for path in written:
-        click.echo(str(path))
+        click.echo(show_path(path))
