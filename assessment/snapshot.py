@@ -42,7 +42,11 @@ def snapshot_key(store_path: Path, round_name: str, fd: int | None = None) -> st
     # SQLite's header counts every committed change (bytes 24-27, rollback-journal
     # mode), so the key changes even when two commits share a timestamp and size.
     if fd is not None:
-        header = os.pread(fd, 28, 0)
+        if hasattr(os, "pread"):
+            header = os.pread(fd, 28, 0)
+        else:  # Windows: no pread; this descriptor is ours alone, so seeking it is safe
+            os.lseek(fd, 0, os.SEEK_SET)
+            header = os.read(fd, 28)
     else:
         with open(store_path, "rb") as handle:
             header = handle.read(28)
@@ -144,7 +148,7 @@ class ImportFollower:
         self.before: str | None = None
         self.active = self.path is not None
         self.changed = False
-        self.fd = os.open(store.path, os.O_RDONLY) if self.active else None
+        self.fd = os.open(store.path, os.O_RDONLY | getattr(os, "O_BINARY", 0)) if self.active else None
 
     def __enter__(self) -> ImportFollower:
         return self
