@@ -65,30 +65,19 @@ def store_facts(path: Path) -> tuple[str, dict[str, int], dict[str, int]]:
     return check, logged, stored
 
 
-def imports_done(store: Path) -> int:
-    if not store.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(store, timeout=30)
-        try:
-            return conn.execute("SELECT COUNT(*) FROM imports").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:  # not created yet
-        return 0
-
-
 def test_sigkill_at_random_points_keeps_exactly_the_completed_imports(tmp_path, batch):
+    # The kill points are fractions of how long the whole batch takes on this machine (timed
+    # once here), so they land inside the import however fast it has become.
+    scratch = init_workspace(tmp_path / "timing", "Acme", questionnaire="ai-friction")
+    started = time.monotonic()
+    assert assess("-w", str(scratch.root), "import", *map(str, batch)).wait(timeout=900) == 0
+    whole = time.monotonic() - started
     rng = random.Random(11)
     kills = 0
     for attempt in range(3):
         ws = init_workspace(tmp_path / f"w{attempt}", "Acme", questionnaire="ai-friction")
-        # let a random number of files complete, then kill at a random moment of the next one
-        wait_for = rng.randrange(FILES)
         proc = assess("-w", str(ws.root), "import", *map(str, batch))
-        while proc.poll() is None and imports_done(ws.store_path) < wait_for:
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 1.5))
+        time.sleep(rng.uniform(0.1, 0.9) * whole)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
@@ -97,7 +86,6 @@ def test_sigkill_at_random_points_keeps_exactly_the_completed_imports(tmp_path, 
             check, logged, stored = store_facts(ws.store_path)
             assert check == "ok"
             assert stored == {name: n for name, n in logged.items() if n}, "a half-written import is visible"
-            assert len(logged) >= wait_for
         # finishing the batch afterwards: every respondent exactly once
         proc = assess("-w", str(ws.root), "import", *map(str, batch))
         out, err = proc.communicate(timeout=900)
@@ -105,7 +93,7 @@ def test_sigkill_at_random_points_keeps_exactly_the_completed_imports(tmp_path, 
         check, logged, stored = store_facts(ws.store_path)
         assert check == "ok" and stored == {p.name: PER_FILE for p in batch}
         assert not list(ws.root.glob("*.tmp")) and not list(ws.root.glob(".*.tmp"))
-    assert kills >= 1
+    assert kills >= 2  # a kill at a fraction of the whole batch's time lands in all but a fluke
 
 
 def test_killed_export_never_leaves_a_half_written_file(tmp_path, batch):

@@ -76,7 +76,7 @@ def _reliability(q: Questionnaire, m: Matrices, cols: np.ndarray) -> dict[str, A
     alpha_ci = stats.feldt_ci(alpha, *shapes[0], level=THRESHOLDS["ci_level"]) if len(values) == 1 else None
     by_role = {}
     for ri, role in enumerate(q.roles):
-        value = stats.cronbach_alpha(m.keyed[m.role_codes == ri][:, cols])
+        value = stats.cronbach_alpha(m.keyed[np.ix_(np.flatnonzero(m.role_codes == ri), cols)])  # one copy
         if value is not None:
             by_role[role.id] = value
     reason = None if alpha is not None else (reasons[0] if reasons else "too-few")
