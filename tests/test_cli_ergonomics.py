@@ -339,3 +339,27 @@ def test_readme_covers_the_walkthrough_exit_codes_and_completion() -> None:
     assert "render_pdf(" in readme and "to_frame()" in readme and "actions_frame()" in readme
     assert "ASSESS_WORKSPACE" in readme and "deprecated" in readme
     assert "assess-demo/" in (root / ".gitignore").read_text().splitlines()
+
+
+def test_the_console_entry_point_keeps_exit_codes_and_output(tmp_path):
+    """`assess` leaves without the interpreter's teardown: its exit codes (0, 1 for an error,
+    2 for a usage error) and everything it printed must come through as from a normal exit,
+    also when the reader closes the pipe early."""
+    import subprocess
+    import sys
+
+    def run(*args: str, **kw):
+        return subprocess.run([sys.executable, "-m", "assessment", *args], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120, **kw)
+
+    ok = run("--version")
+    assert ok.returncode == 0 and ok.stdout.startswith("assess, version")
+    listed = run("questionnaire", "list", "--format", "csv")
+    assert listed.returncode == 0 and listed.stdout.splitlines()[0].startswith("id,") and len(listed.stdout) > 50
+    error = run("-w", str(tmp_path / "nowhere"), "score")
+    assert error.returncode == 1 and error.stderr.startswith("Error:") and "Traceback" not in error.stderr
+    usage = run("score", "--bogus")
+    assert usage.returncode == 2 and "No such option" in usage.stderr
+    piped = subprocess.run(f'"{sys.executable}" -m assessment --help | head -1', shell=True, capture_output=True,
+                           text=True, cwd=tmp_path, timeout=120)
+    assert piped.stdout.startswith("Usage:") and "Traceback" not in piped.stderr
