@@ -242,7 +242,7 @@ def _cell_role_codes(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questi
 
 def _not_asked(answers: pd.DataFrame, respondents: pd.DataFrame, q: Questionnaire) -> np.ndarray:
     """Cells of questions the respondent's role is not asked (an unknown question or role
-    counts as asked, as in :func:`~assessment.responses.asked_mask`)."""
+    counts as asked, as in :func:`~assessment.responses.asked_table`)."""
     return ~asked_table(q)[_question_codes(q, answers), _cell_role_codes(answers, respondents, q)]
 
 

@@ -57,19 +57,6 @@ class Responses:
         return self.subset(self.respondents.loc[mask.fillna(False), "respondent_id"])
 
 
-def asked_mask(questionnaire: Questionnaire, question_ids: Iterable[str], role_ids: Iterable[str | None]):
-    """Boolean array: is each question (by id) asked of the matching role (by id)?
-
-    Vectorised over any number of cells (one lookup in a questions x roles table);
-    an unknown question or role counts as asked, so callers never drop what they
-    cannot classify.
-    """
-    qids, rids = list(questionnaire.questions), [r.id for r in questionnaire.roles]
-    q_code = _codes(qids, question_ids)
-    r_code = _codes(rids, role_ids)
-    return asked_table(questionnaire)[q_code, r_code]  # code -1 (unknown) indexes the last row/column
-
-
 def asked_table(questionnaire: Questionnaire) -> Any:
     """Boolean (questions + 1) x (roles + 1) array, in questionnaire order: is question i
     asked of role j? The last row and column (index -1) stand for an unknown question or
@@ -82,20 +69,6 @@ def asked_table(questionnaire: Questionnaire) -> Any:
         for j, rid in enumerate(rids):
             table[i, j] = questionnaire.asked(questionnaire.questions[qid], rid)
     return table
-
-
-def _codes(known: list[str], values: Iterable[Any]) -> Any:
-    """Position of each value in ``known``, -1 for anything else (None and NaN included).
-
-    One hash lookup per value on the column as it is; materialising a pandas string
-    column into a Python list first cost a third of a large import.
-    """
-    import numpy as np
-    import pandas as pd
-
-    if not isinstance(values, pd.Series | pd.Index | np.ndarray):
-        values = list(values)
-    return pd.Index(known, dtype=object).get_indexer(pd.Index(values).astype(object))
 
 
 def empty_responses() -> Responses:

@@ -164,9 +164,6 @@ class ImportFollower:
     def _key(self) -> str:
         return snapshot_key(self.store.path, self.round, fd=self.fd)
 
-    def _stop(self) -> None:
-        self.active, self.frames = False, None
-
     def begin(self) -> None:
         """Inside the file's transaction, before it writes: where the store stands."""
         if not self.active:
@@ -177,10 +174,10 @@ class ImportFollower:
                                             (self.round,)).fetchone() is None
             self.frames = None if empty else read_snapshot(self.path, key)
             if self.frames is None and not empty:
-                self._stop()
+                self.stop()
                 return
         elif key != self.expected:
-            self._stop()
+            self.stop()
             return
         self.before = key
 
@@ -198,7 +195,7 @@ class ImportFollower:
         key = self._key()
         wrote = people is not None and len(people) > 0
         if change_counter(key) != change_counter(self.before) + int(wrote) or (wrote and cells is None):
-            self._stop()
+            self.stop()
             return
         if wrote:
             self._add(people, cells)
@@ -216,14 +213,11 @@ class ImportFollower:
             self.frames = (added_r, added_a)
         else:
             self.frames = (added.respondents, added.answers)
-        if sum(len(f) for f in self.frames) > self.MAX_ANSWERS:
-            self._stop()
-            return
-        self.changed = True
+        self.changed = True  # (wants() kept the held answers under MAX_ANSWERS)
 
     def stop(self) -> None:
-        """Something this follower cannot mirror (a replacement, a dry run) happened."""
-        self._stop()
+        """Something this follower cannot mirror (a replacement, a file too large to hold) happened."""
+        self.active, self.frames = False, None
 
     def finish(self) -> None:
         """Write the snapshot if every file was followed and one of them added rows."""

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..questionnaire import Questionnaire
-from ..responses import ANSWERED, BLANK, NA, Responses, asked_mask
+from ..responses import ANSWERED, BLANK, NA, Responses, asked_table
 from .contract import NO_UNIT
 
 STATE_CODES = {ANSWERED: 1, NA: 2, BLANK: 3}
@@ -109,10 +109,9 @@ def _question_table(q: Questionnaire) -> dict[str, Any]:
 
 
 def _asked_table(q: Questionnaire, question_ids: list[str]) -> np.ndarray:
-    """(R, Q) bool: is question j asked of role r."""
-    roles = [r.id for r in q.roles]
-    mask = asked_mask(q, [qid for _ in roles for qid in question_ids], [r for r in roles for _ in question_ids])
-    return mask.reshape(len(roles), len(question_ids))
+    """(R, Q) bool: is question j asked of role r (an unknown question counts as asked)."""
+    rows = pd.Index(list(q.questions), dtype=object).get_indexer(question_ids)  # -1: the table's all-True last row
+    return asked_table(q)[rows, :-1].T
 
 
 def _lookup(column: pd.Series, keys: Any) -> np.ndarray:
