@@ -23,6 +23,8 @@ from .fileio import atomic_write
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .responses import Responses
+
 FORMAT = "2"  # bump whenever the loaded columns change
 
 
@@ -73,19 +75,25 @@ def _pack(frame: pd.DataFrame, prefix: str, arrays: dict[str, np.ndarray]) -> No
     arrays[f"{prefix}.kinds"] = np.array(kinds, dtype=str)
 
 
-def _unpack(data, prefix: str) -> pd.DataFrame:
+def _unpack(data, prefix: str, coded: dict | None = None) -> pd.DataFrame:
+    """The frame packed under ``prefix``; its text columns' codes go into ``coded`` (name ->
+    (codes, distinct texts)) when given."""
     import pandas as pd
 
     columns = {}
     for name, kind in zip(data[f"{prefix}.names"].tolist(), data[f"{prefix}.kinds"].tolist(), strict=True):
         if kind == "str":
-            cats = data[f"{prefix}{name}.cats"]
+            texts = data[f"{prefix}{name}.cats"].astype(object)
             codes = data[f"{prefix}{name}.codes"]
-            columns[name] = pd.Series(pd.Categorical.from_codes(codes, categories=cats.astype(object))).astype("str")
+            if codes.size and (codes.min() < -1 or codes.max() >= texts.size):
+                raise ValueError(f"snapshot column {name!r} has codes out of range")
+            columns[name] = pd.Series(np.append(texts, np.nan)[codes], dtype="str", copy=False)
+            if coded is not None:
+                coded[name] = (codes, texts)
         else:
             values = pd.Series(data[f"{prefix}{name}.num"])
             columns[name] = values.astype("Int64") if kind == "int" else values
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -102,15 +110,21 @@ def write_snapshot(path: Path, key: str, respondents: pd.DataFrame, answers: pd.
         atomic_write(path, lambda tmp: _savez(tmp, arrays))
 
 
-def read_snapshot(path: Path, key: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """The snapshot's (respondents, answers) if it exists and matches ``key``, else None."""
+def read_snapshot(path: Path, key: str) -> Responses | None:
+    """The snapshot's responses if it exists and matches ``key``, else None; the answers'
+    key columns come with their codes (:class:`~assessment.responses.AnswerCodes`)."""
+    from .responses import AnswerCodes, Responses
+
     try:
         with np.load(path, allow_pickle=False) as data:
             if data["key"].tolist() != [key]:
                 return None
-            return _unpack(data, "r:"), _unpack(data, "a:")
+            coded: dict = {}
+            respondents, answers = _unpack(data, "r:"), _unpack(data, "a:", coded)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
+    keys = {name: coded[name] for name in ("respondent_id", "question_id", "state") if name in coded}
+    return Responses(respondents, answers, AnswerCodes(answers, keys))
 
 
 def change_counter(key: str) -> int:
@@ -172,8 +186,9 @@ class ImportFollower:
         if self.expected is None:  # the first file: an empty round, or a snapshot matching the store
             empty = self.store.conn.execute("SELECT 1 FROM respondents WHERE round = ? LIMIT 1",
                                             (self.round,)).fetchone() is None
-            self.frames = None if empty else read_snapshot(self.path, key)
-            if self.frames is None and not empty:
+            held = None if empty else read_snapshot(self.path, key)
+            self.frames = None if held is None else (held.respondents, held.answers)
+            if held is None and not empty:
                 self.stop()
                 return
         elif key != self.expected:

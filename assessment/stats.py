@@ -28,6 +28,7 @@ explicitly instead of printing "nan" in a board report. Invalid *arguments*
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator
 
@@ -85,22 +86,66 @@ def _finite_or_none(value: float) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def _resample_counts(rng: np.random.Generator, n: int, n_resamples: int) -> np.ndarray:
-    """How often each of ``n`` units is drawn in each of ``n_resamples`` resamples.
+def _resample_counts(draws: np.ndarray) -> np.ndarray:
+    """How often each of ``n`` units is drawn in each resample, from the ``B x n`` drawn
+    indices (a row per resample).
 
     Drawing ``n`` indices with replacement and counting them is the ordinary
     bootstrap; keeping counts (a ``B x n`` weight matrix) instead of gathered
     values turns every resampled sum into one matrix product, which is what makes
     thousands of resamples cost milliseconds.
     """
-    draws = rng.integers(0, n, size=(n_resamples, n))
+    n_resamples, n = draws.shape
     if n < 100:  # small strata: one tally of the whole block costs less than a call per resample
-        draws += (np.arange(n_resamples) * n)[:, None]
+        draws = draws + (np.arange(n_resamples) * n)[:, None]
         return np.bincount(draws.ravel(), minlength=n_resamples * n).reshape(n_resamples, n).astype(float)
     counts = np.empty((n_resamples, n))
     for row, drawn in zip(counts, draws, strict=True):  # a long tally stays in cache row by row: 3x faster
         row[:] = np.bincount(drawn, minlength=n)
     return counts
+
+
+#: Fewer draws than this in all: drawn in line (a second thread would cost more than it saves).
+_DRAW_AHEAD_MIN = 1 << 20
+
+
+def _drawn_ahead(rng: np.random.Generator, shapes: list[tuple[int, int]]) -> Iterator[np.ndarray]:
+    """``rng.integers(0, n, (B, n))`` for each shape in turn, drawn on a second thread.
+
+    numpy draws without holding the interpreter lock, so the next block's indices
+    are drawn while this thread tallies and multiplies the current one. The calls
+    on ``rng`` are the same and in the same order as drawing in line, so are the
+    numbers. The thread runs at most two blocks ahead; leaving early stops it.
+    """
+    import queue
+    import threading
+
+    ready: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def draw() -> None:
+        try:
+            for b, n in shapes:
+                if stop.is_set():
+                    return
+                ready.put(rng.integers(0, n, size=(b, n)))
+        except BaseException as exc:  # re-raised in the consumer
+            ready.put(exc)
+
+    worker = threading.Thread(target=draw, name="bootstrap-draws", daemon=True)
+    worker.start()
+    try:
+        for _ in shapes:
+            block = ready.get()
+            if isinstance(block, BaseException):
+                raise block
+            yield block
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a worker waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                ready.get_nowait()
+            worker.join(0.01)
 
 
 def _block_sizes(n_resamples: int, n_units: int) -> list[int]:
@@ -375,13 +420,25 @@ def resample_blocks(rng: np.random.Generator, strata: np.ndarray | None, n_units
     replacement *within* their stratum (``strata=None``: one stratum, the ordinary
     bootstrap), so every resample keeps the strata's sizes. Strata come in sorted
     order and blocks in resample order, so the random stream, and therefore the
-    interval, does not depend on the block size that bounds memory.
+    interval, does not depend on the block size that bounds memory. Large runs draw
+    a block or two ahead on a second thread (:func:`_drawn_ahead`): same numbers.
     """
     _check_resamples(n_resamples)
     labels = np.zeros(n_units, dtype=np.intp) if strata is None else np.asarray(strata)
+    blocks = []
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         start = 0
         for size in _block_sizes(n_resamples, members.size):
-            yield slice(start, start + size), members, _resample_counts(rng, members.size, size)
+            blocks.append((slice(start, start + size), members))
             start += size
+    shapes = [(rows.stop - rows.start, members.size) for rows, members in blocks]
+    if sum(b * n for b, n in shapes) >= _DRAW_AHEAD_MIN:
+        drawn: Iterator[np.ndarray] = _drawn_ahead(rng, shapes)
+    else:
+        drawn = (rng.integers(0, n, size=(b, n)) for b, n in shapes)
+    try:
+        for (rows, members), draws in zip(blocks, drawn, strict=True):
+            yield rows, members, _resample_counts(draws)
+    finally:
+        drawn.close()  # a consumer that stops early stops the drawing thread too

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import StoreError
-from .responses import ANSWER_COLUMNS, Responses, empty_responses
+from .responses import ANSWER_COLUMNS, AnswerCodes, Responses, empty_responses
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -251,9 +251,8 @@ class Store:
         if self.path is not None and not self.conn.in_transaction:
             snap = self.snapshot_path(rnd)
             key = snapshot_key(self.path, rnd)
-            cached = read_snapshot(snap, key)
-            if cached is not None:
-                loaded = Responses(*cached)
+            loaded = read_snapshot(snap, key)
+            if loaded is not None:
                 return loaded.for_unit(unit) if unit is not None else loaded
         people = self.conn.execute(
             "SELECT r.pk, r.respondent_id, r.role, r.unit, r.source_file, r.source_row, r.submitted, r.flags,"
@@ -434,7 +433,8 @@ def responses_from_rows(people: pd.DataFrame, cells: Iterable[Sequence[list]]) -
     for col in ("respondent_id", "role", "unit", "source_file", "submitted", "flags", "round", "identity"):
         respondents[col] = respondents[col].astype("str")
     respondents["source_row"] = respondents["source_row"].astype("Int64")
-    return Responses(respondents.reset_index(drop=True), _answer_frame(cells, pks, ids))
+    answers, codes = _answer_frame(cells, pks, ids)
+    return Responses(respondents.reset_index(drop=True), answers, AnswerCodes(answers, codes))
 
 
 def _fetched_columns(cursor: sqlite3.Cursor) -> Iterator[list[list]]:
@@ -469,19 +469,26 @@ class _Codes:
                          dtype="int32")
         return known[codes]  # code -1 (NULL) picks the -1 at the end
 
-    def column(self, chunks: list[Any]) -> Any:
-        """The chunks' codes as a str column of shared text objects (NULL as NaN, the str
-        dtype's own missing value, so pandas takes the array as it is)."""
+    def texts(self) -> Any:
+        """The distinct texts, in code order."""
         import numpy as np
-        import pandas as pd
 
-        codes = np.concatenate(chunks) if chunks else np.empty(0, dtype="int32")
-        return pd.Series(np.array([*self.index, np.nan], dtype=object)[codes], dtype="str", copy=False)
+        return np.array(list(self.index), dtype=object)
 
 
-def _answer_frame(chunks: Iterable[Sequence[list]], pks: Any, ids: Any) -> Any:
+def _text_column(codes: Any, texts: Any) -> Any:
+    """Codes into ``texts`` as a str column of shared text objects (code -1 as NaN, the str
+    dtype's own missing value, so pandas takes the array as it is)."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.Series(np.append(texts, np.nan)[codes], dtype="str", copy=False)
+
+
+def _answer_frame(chunks: Iterable[Sequence[list]], pks: Any, ids: Any) -> tuple[Any, dict[str, tuple[Any, Any]]]:
     """The answer rows (chunks of columns) as the tidy answers frame (``pks`` and ``ids``:
-    the round's respondents' keys and ids).
+    the round's respondents' keys and ids), with the codes of its key columns (name ->
+    (codes, distinct texts), as :class:`~assessment.responses.AnswerCodes` holds them).
 
     Millions of rows (100,000 respondents) never exist as Python tuples at once: each
     chunk becomes numpy arrays (texts as codes into their few distinct values) before
@@ -493,21 +500,25 @@ def _answer_frame(chunks: Iterable[Sequence[list]], pks: Any, ids: Any) -> Any:
     text_columns = {"question_id": _Codes(), "raw": _Codes(), "state": _Codes()}
     respondent: list[Any] = []
     values: list[Any] = []
-    codes: dict[str, list[Any]] = {name: [] for name in text_columns}
+    chunked: dict[str, list[Any]] = {name: [] for name in text_columns}
     at = pd.Index(pks)
     for pk, qid, raw, value, state in chunks:
         respondent.append(at.get_indexer(np.array(pk, dtype="int64")).astype("int32"))
         values.append(np.array(value, dtype="float64"))  # NULL -> NaN
         for name, chunk in (("question_id", qid), ("raw", raw), ("state", state)):
-            codes[name].append(text_columns[name].add(chunk))
-    who = np.concatenate(respondent) if respondent else np.empty(0, dtype="int32")
-    return pd.DataFrame({
-        "respondent_id": pd.Series(np.append(ids, np.nan)[who], dtype="str", copy=False),
-        "question_id": text_columns["question_id"].column(codes.pop("question_id")),
-        "raw": text_columns["raw"].column(codes.pop("raw")),
+            chunked[name].append(text_columns[name].add(chunk))
+    empty = np.empty(0, dtype="int32")
+    codes = {"respondent_id": (np.concatenate(respondent) if respondent else empty, np.asarray(ids, dtype=object))}
+    for name, coder in text_columns.items():
+        codes[name] = (np.concatenate(chunked[name]) if chunked[name] else empty, coder.texts())
+    frame = pd.DataFrame({
+        "respondent_id": _text_column(*codes["respondent_id"]),
+        "question_id": _text_column(*codes["question_id"]),
+        "raw": _text_column(*codes.pop("raw")),
         "value": np.concatenate(values) if values else np.empty(0, dtype="float64"),
-        "state": text_columns["state"].column(codes.pop("state")),
+        "state": _text_column(*codes["state"]),
     }, copy=False)
+    return frame, codes
 
 
 def _no_responses() -> Responses:

@@ -130,3 +130,49 @@ def test_follower_stops_when_another_writer_commits_in_between(tmp_path):
         with store.transaction():
             follower.begin()
         assert not follower.active
+
+
+def _same_matrices(a, b) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f.name
+        else:
+            assert x == y, f.name
+
+
+def test_answer_codes_match_the_texts_they_stand_for(tmp_path):
+    # The store and its snapshot hand scoring integer codes of the answers' key columns;
+    # the matrices built through them must be the ones built from the texts.
+    import numpy as np
+
+    from assessment.responses import AnswerCodes, Responses
+    from assessment.scoring.matrices import build_matrices
+
+    q = load_questionnaire("ai-friction")
+    ws = init_workspace(tmp_path / "ws", "Codes", questionnaire="ai-friction")
+    write_export(synthesize(q, 40, seed=9), q, "wide", tmp_path / "a.csv")
+    import_responses(ws, [tmp_path / "a.csv"])
+    with open_store(ws.store_path) as store:
+        loads = [store.load_responses(), store.load_responses()]  # SQLite (writes the snapshot), then the snapshot
+    unit = loads[0].respondents["unit"].dropna().iloc[0]
+    for loaded in loads:
+        assert loaded.codes is not None and loaded.codes.frame is loaded.answers
+        for part in (loaded, loaded.for_unit(unit), loaded.subset(loaded.respondents["respondent_id"][::3])):
+            assert part.codes is not None and part.codes.frame is part.answers
+            texts_only = Responses(part.respondents, part.answers)
+            _same_matrices(build_matrices(q, part), build_matrices(q, texts_only))
+            pd.testing.assert_frame_equal(part.answers, texts_only.subset(part.respondents["respondent_id"]).answers)
+
+    # codes made for another frame are never used: scrambled ones on a copy change nothing
+    loaded = loads[1]
+    codes, texts = loaded.codes.columns["question_id"]
+    scrambled = AnswerCodes(loaded.answers, {**loaded.codes.columns, "question_id": (codes, np.roll(texts, 1))})
+    assert not np.array_equal(Responses(loaded.respondents, loaded.answers, scrambled).positions(
+        "question_id", list(q.questions)), loaded.positions("question_id", list(q.questions)))
+    copied = Responses(loaded.respondents, loaded.answers.copy(), scrambled)
+    _same_matrices(build_matrices(q, copied), build_matrices(q, Responses(loaded.respondents, loaded.answers)))

@@ -599,6 +599,47 @@ def test_memory_blocks_do_not_change_the_interval(monkeypatch: pytest.MonkeyPatc
     assert blocked.overall_low == pytest.approx(single.overall_low, abs=1e-9)
 
 
+def _blocks(strata, n_units, n_resamples, seed=3):
+    import assessment.stats as stats_module
+
+    rng = np.random.default_rng(seed)
+    return [(rows, members.copy(), counts.copy())
+            for rows, members, counts in stats_module.resample_blocks(rng, strata, n_units, n_resamples)], rng
+
+
+def test_draws_on_a_second_thread_are_the_draws_in_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Large bootstraps draw the next block's indices on a second thread; the calls on the
+    # generator are the same and in the same order, so every count and the state after are too.
+    import assessment.stats as stats_module
+
+    strata = np.repeat([0, 1, 2], [150, 40, 210])  # one stratum under 100 units (the other tally)
+    monkeypatch.setattr(stats_module, "_MAX_BLOCK_CELLS", 20_000)  # many blocks per stratum
+    monkeypatch.setattr(stats_module, "_DRAW_AHEAD_MIN", 10**12)
+    in_line, rng_a = _blocks(strata, strata.size, 700)
+    monkeypatch.setattr(stats_module, "_DRAW_AHEAD_MIN", 0)
+    ahead, rng_b = _blocks(strata, strata.size, 700)
+    assert len(ahead) == len(in_line) > 10
+    for (rows_a, members_a, counts_a), (rows_b, members_b, counts_b) in zip(in_line, ahead, strict=True):
+        assert rows_a == rows_b
+        assert np.array_equal(members_a, members_b) and np.array_equal(counts_a, counts_b)
+        assert (counts_b.sum(axis=1) == members_b.size).all()  # each resample draws the stratum's size
+    assert rng_a.integers(0, 10**9) == rng_b.integers(0, 10**9)
+
+
+def test_leaving_the_resampler_early_stops_its_drawing_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import assessment.stats as stats_module
+
+    monkeypatch.setattr(stats_module, "_MAX_BLOCK_CELLS", 1000)
+    monkeypatch.setattr(stats_module, "_DRAW_AHEAD_MIN", 0)
+    blocks = stats_module.resample_blocks(np.random.default_rng(1), None, 500, 2000)  # 1,000 blocks
+    next(blocks)
+    assert any(t.name == "bootstrap-draws" for t in threading.enumerate())
+    blocks.close()
+    assert not any(t.name == "bootstrap-draws" for t in threading.enumerate())
+
+
 def test_f_quantile_matches_scipy_over_the_feldt_range() -> None:
     from scipy.stats import f
 

@@ -19,7 +19,7 @@ from ..questionnaire import LEADERSHIP, PRACTITIONER, Questionnaire
 from ..responses import Responses
 from .aggregate import Aggregate, aggregate, respondent_scores
 from .contract import DEFAULT_SEED, NO_UNIT, THRESHOLDS, check_aggregation
-from .exclusion import exclude_flagged
+from .exclusion import flagged
 from .flags import dimension_flags, overall_flags
 from .intervals import BootstrapResult, bootstrap_scores
 from .matrices import Matrices, build_matrices, canonical_order
@@ -35,14 +35,14 @@ def level_fields(q: Questionnaire, value: float | None) -> tuple[int | None, str
 
 def _answer_patterns(m: Matrices, cols: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Respondents grouped by the set of the dimension's scored items they were asked:
-    ``(respondent rows, item columns)`` per pattern; roles asked the same items fall together."""
+    ``(respondent rows, positions in cols)`` per pattern; roles asked the same items fall together."""
     groups: dict[tuple[bool, ...], list[int]] = {}
     for ri in np.unique(m.role_codes[m.role_codes >= 0]):
         groups.setdefault(tuple(m.role_asked[ri, cols].tolist()), []).append(int(ri))
     out = []
     for pattern, roles in groups.items():
-        rows = np.flatnonzero(np.isin(m.role_codes, roles))
-        out.append((rows, cols[np.array(pattern, dtype=bool)]))
+        rows = np.sort(np.concatenate([m.role_rows[ri] for ri in roles]))
+        out.append((rows, np.flatnonzero(np.array(pattern, dtype=bool))))
     return out
 
 
@@ -57,11 +57,12 @@ def _reliability(q: Questionnaire, m: Matrices, cols: np.ndarray) -> dict[str, A
     is asked the same items this is the classic alpha.
     """
     min_n = THRESHOLDS["alpha_min_respondents"]
+    keyed = m.keyed[:, cols]  # the dimension's columns once; rows are taken from this copy
     values, weights, shapes, reasons = [], [], [], []
     for rows, items in _answer_patterns(m, cols):
         if items.size < 2:
             continue
-        sub = m.keyed[np.ix_(rows, items)]
+        sub = keyed[rows][:, items]
         n = int((~np.isnan(sub)).any(axis=1).sum())
         if n < min_n:
             continue
@@ -76,7 +77,7 @@ def _reliability(q: Questionnaire, m: Matrices, cols: np.ndarray) -> dict[str, A
     alpha_ci = stats.feldt_ci(alpha, *shapes[0], level=THRESHOLDS["ci_level"]) if len(values) == 1 else None
     by_role = {}
     for ri, role in enumerate(q.roles):
-        value = stats.cronbach_alpha(m.keyed[np.ix_(np.flatnonzero(m.role_codes == ri), cols)])  # one copy
+        value = stats.cronbach_alpha(keyed[m.role_rows[ri]])
         if value is not None:
             by_role[role.id] = value
     reason = None if alpha is not None else (reasons[0] if reasons else "too-few")
@@ -182,18 +183,19 @@ def _dimensions(q: Questionnaire, m: Matrices, scores: np.ndarray, agg: Aggregat
 
 
 def _items(q: Questionnaire, m: Matrices) -> list[dict[str, Any]]:
+    asked = m.asked.sum(axis=0)
+    n_ans = (m.asked & (m.state == 1)).sum(axis=0)
+    n_na = (m.asked & (m.state == 2)).sum(axis=0)
+    by_item = np.ascontiguousarray(m.keyed.T)  # one item's scores contiguous: fast, and summed as before
     items = []
     for j, qid in enumerate(m.question_ids):
         question = q.questions[qid]
-        asked_j = m.asked[:, j]
-        n_ans = int((asked_j & (m.state[:, j] == 1)).sum())
-        n_na = int((asked_j & (m.state[:, j] == 2)).sum())
-        k = m.keyed[:, j]
+        k = by_item[j]
         k = k[~np.isnan(k)]
         items.append({"id": qid, "dimension": m.dim_ids[m.q_dim[j]], "text": question.text, "type": question.type,
                       "weight": question.weight, "reverse": question.reverse,
-                      "score": num(k.mean()) if k.size else None, "n": n_ans, "na": n_na,
-                      "blank": int(asked_j.sum()) - n_ans - n_na, "asked": int(asked_j.sum())})
+                      "score": num(k.mean()) if k.size else None, "n": int(n_ans[j]), "na": int(n_na[j]),
+                      "blank": int(asked[j] - n_ans[j] - n_na[j]), "asked": int(asked[j])})
     return items
 
 
@@ -215,10 +217,10 @@ def _breakdown(q: Questionnaire, m: Matrices, scores: np.ndarray, by: str, aggre
     return {"by": by, "groups": groups}
 
 
-def _matrices_to_score(q: Questionnaire, responses: Responses) -> Matrices:
-    if len(responses.respondents) == 0:
+def _matrices_to_score(q: Questionnaire, responses: Responses, people: pd.DataFrame) -> Matrices:
+    if len(people) == 0:
         raise AssessmentError("no respondents to score; import some responses first")
-    m = build_matrices(q, responses)
+    m = build_matrices(q, responses, people)
     if not (m.role_codes >= 0).any():
         raise AssessmentError("no respondent has a role defined in the questionnaire "
                               f"({', '.join(r.id for r in q.roles)}); nothing to score")
@@ -239,11 +241,12 @@ def score(questionnaire: Questionnaire, responses: Responses, *, aggregation: st
     """
     q = questionnaire
     aggregation = check_aggregation(aggregation or q.aggregation)
-    responses, excluded = exclude_flagged(responses, exclude_flags)
-    if excluded["count"] and len(responses.respondents) == 0:
+    keep, excluded = flagged(responses.respondents, exclude_flags)
+    people = responses.respondents if keep is None else responses.respondents[keep]
+    if excluded["count"] and len(people) == 0:
         raise AssessmentError(f"all {excluded['count']} respondents carry an excluded quality flag "
                               f"({', '.join(excluded['by_flag'])}); nothing to score (--include-flagged scores them)")
-    m = _matrices_to_score(q, responses)
+    m = _matrices_to_score(q, responses, people)
     scores = respondent_scores(m)
     agg = aggregate(scores, m.role_codes, m.role_weights, m.dim_weights, aggregation)
     known = m.role_codes >= 0
@@ -262,7 +265,7 @@ def score(questionnaire: Questionnaire, responses: Responses, *, aggregation: st
                       level_boundaries={str(lv.level): lv.min for lv in q.levels})
     return ScoreResult(
         questionnaire={"id": q.id, "version": q.version, "title": q.title},
-        respondents=len(responses.respondents), aggregation=aggregation, overall=clean(overall),
+        respondents=len(people), aggregation=aggregation, overall=clean(overall),
         dimensions=clean(_dimensions(q, m, scores, agg, boot, aggregation)), items=clean(_items(q, m)),
         thresholds=clean(thresholds), sensitivity=clean(sens),
         breakdown=clean(_breakdown(q, m, scores, by, aggregation)) if by else None, excluded=clean(excluded),

@@ -9,27 +9,40 @@ puts them back for a sensitivity check.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..responses import Responses
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 DEFAULT_EXCLUDE_FLAGS = ("speeder", "straight-lining")
 
 
-def exclude_flagged(responses: Responses, flags: Iterable[str]) -> tuple[Responses, dict[str, Any]]:
-    """``responses`` without respondents carrying any of ``flags``, and what was left out:
-    ``{"count": N, "by_flag": {flag: n}, "flags": [...]}`` (a respondent with two excluding
-    flags counts once in ``count`` and under each flag)."""
+def flagged(respondents: pd.DataFrame, flags: Iterable[str]) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """Which respondents to keep (a boolean mask over ``respondents``' rows; None: all of
+    them) and what was left out: ``{"count": N, "by_flag": {flag: n}, "flags": [...]}`` (a
+    respondent with two excluding flags counts once in ``count`` and under each flag)."""
+    import numpy as np
+
     wanted = [f for f in dict.fromkeys(flags) if f]
-    people = responses.respondents
     info: dict[str, Any] = {"count": 0, "by_flag": {}, "flags": wanted}
-    if not wanted or "flags" not in people.columns or people.empty:
-        return responses, info
-    carried = [set(v.split(",")) if isinstance(v, str) and v else set() for v in people["flags"].tolist()]
+    if not wanted or "flags" not in respondents.columns or respondents.empty:
+        return None, info
+    carried = [set(v.split(",")) if isinstance(v, str) and v else set() for v in respondents["flags"].tolist()]
     hit = [bool(c & set(wanted)) for c in carried]
     if not any(hit):
-        return responses, info
+        return None, info
     info["count"] = sum(hit)
     info["by_flag"] = {f: n for f in wanted if (n := sum(f in c for c in carried))}
-    keep = people.loc[[not h for h in hit], "respondent_id"]
-    return responses.subset(keep), info
+    return ~np.array(hit, dtype=bool), info
+
+
+def exclude_flagged(responses: Responses, flags: Iterable[str]) -> tuple[Responses, dict[str, Any]]:
+    """``responses`` without respondents carrying any of ``flags``, and what was left out
+    (see :func:`flagged`)."""
+    keep, info = flagged(responses.respondents, flags)
+    if keep is None:
+        return responses, info
+    return responses.subset(responses.respondents.loc[keep, "respondent_id"]), info

@@ -74,6 +74,13 @@ class Matrices:
         m[np.arange(len(self.question_ids)), self.q_dim] = 1.0
         return m * self.q_scored[:, None]
 
+    @cached_property
+    def role_rows(self) -> list[np.ndarray]:
+        """The rows of each questionnaire role, in row order."""
+        order = np.argsort(self.role_codes, kind="stable")
+        bounds = np.searchsorted(self.role_codes[order], np.arange(len(self.role_weights) + 1))
+        return [order[bounds[r]:bounds[r + 1]] for r in range(len(self.role_weights))]
+
     def dimension_columns(self, di: int) -> np.ndarray:
         """Positions of the scored questions of dimension ``di``."""
         return np.flatnonzero((self.q_dim == di) & self.q_scored)
@@ -114,14 +121,8 @@ def _asked_table(q: Questionnaire, question_ids: list[str]) -> np.ndarray:
     return asked_table(q)[rows, :-1].T
 
 
-def _lookup(column: pd.Series, keys: Any) -> np.ndarray:
-    """Position of each value of ``column`` in ``keys`` (-1 if absent): one hash lookup per row."""
-    return pd.Index(keys, dtype="str").get_indexer(column.astype("str"))
-
-
-def _people(q: Questionnaire, responses: Responses) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _people(q: Questionnaire, people: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Respondent ids, role codes and units, in canonical (id) order."""
-    people = responses.respondents
     rid = people["respondent_id"].astype(str).to_numpy(dtype=object)
     order = np.argsort(rid, kind="stable")
     role_codes = pd.Index([r.id for r in q.roles]).get_indexer(people["role"].astype("string").fillna(""))[order]
@@ -133,42 +134,53 @@ def _people(q: Questionnaire, responses: Responses) -> tuple[np.ndarray, np.ndar
     return rid[order], role_codes, units
 
 
-def _answer_grid(answers: pd.DataFrame, rid: np.ndarray, qids: list[str]) -> tuple[np.ndarray, ...]:
+def _answer_grid(responses: Responses, rid: np.ndarray, qids: list[str]) -> tuple[np.ndarray, ...]:
     """(value, state, row) matrices of the answers, respondents x questions."""
+    answers = responses.answers
     n, nq = len(rid), len(qids)
     value = np.full((n, nq), np.nan)
     state = np.zeros((n, nq), dtype=np.int8)
     row = np.full((n, nq), -1, dtype=np.intp)
     if len(answers):
-        ri = _lookup(answers["respondent_id"], rid)
-        qi = _lookup(answers["question_id"], qids)
-        ok = (ri >= 0) & (qi >= 0)
-        codes = (_lookup(answers["state"], list(STATE_CODES)) + 1).astype(np.int8)
+        ri = responses.positions("respondent_id", rid)
+        qi = responses.positions("question_id", qids)
+        ok = np.flatnonzero((ri >= 0) & (qi >= 0))
+        cell = ri[ok] * nq + qi[ok]  # flat positions: one index computation for the three grids
+        codes = (responses.positions("state", STATE_CODES) + 1).astype(np.int8)
         vals = pd.to_numeric(answers["value"], errors="coerce").to_numpy(dtype=float)
-        value[ri[ok], qi[ok]] = vals[ok]
-        state[ri[ok], qi[ok]] = codes[ok]
-        row[ri[ok], qi[ok]] = np.flatnonzero(ok)
+        np.put(value, cell, vals[ok])
+        np.put(state, cell, codes[ok])
+        np.put(row, cell, ok)
     return value, state, row
 
 
-def build_matrices(q: Questionnaire, responses: Responses) -> Matrices:
-    """The matrices of ``responses`` scored against ``q`` (item scores keyed 0-100)."""
+def build_matrices(q: Questionnaire, responses: Responses, people: pd.DataFrame | None = None) -> Matrices:
+    """The matrices of ``responses`` scored against ``q`` (item scores keyed 0-100).
+
+    ``people``: the respondents to score, some rows of ``responses.respondents`` (default:
+    all of them); the answers of anyone else are left out, and ``row`` still points into
+    ``responses.answers``. (Scoring leaves flagged respondents out this way without
+    copying 300,000 answers.)
+    """
     table = _question_table(q)
     qids: list[str] = table["ids"]
-    rid, role_codes, units = _people(q, responses)
-    value, state, row = _answer_grid(responses.answers, rid, qids)
+    rid, role_codes, units = _people(q, responses.respondents if people is None else people)
+    value, state, row = _answer_grid(responses, rid, qids)
     asked_roles = _asked_table(q, qids)
     asked = np.zeros(value.shape, dtype=bool)
     known = role_codes >= 0
     asked[known] = asked_roles[role_codes[known]]
 
     lo, hi = table["lo"], table["hi"]
+    # in place, in the order ``100 * (value - lo) / (hi - lo)`` computes: no 6 MB temporaries
+    keyed = value - lo
+    keyed *= 100.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        keyed = 100.0 * (value - lo) / (hi - lo)
-    keyed = np.clip(keyed, 0.0, 100.0)
-    keyed = np.where(table["reverse"], 100.0 - keyed, keyed)
+        keyed /= hi - lo
+    np.clip(keyed, 0.0, 100.0, out=keyed)
+    np.subtract(100.0, keyed, out=keyed, where=table["reverse"][None, :])
     usable = asked & (state == 1) & table["scored"][None, :] & np.isfinite(value)
-    keyed = np.where(usable, keyed, np.nan)
+    keyed[~usable] = np.nan
     return Matrices(rid, role_codes, units, qids, table["dim_ids"], table["dim"], table["weight"],
                     table["scored"], table["scale"], table["points"], value, state, row, asked, keyed,
                     np.array([r.weight for r in q.roles], dtype=float),
