@@ -29,6 +29,9 @@ from .. import __version__
 # before numpy loads (worker processes inherit it).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# pydantic looks for third-party plugins (observers of every validation) by reading the
+# metadata of every installed package, at the first model; the CLI has no use for them.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 #: The environment variable that names the workspace when -w is not given.
 WORKSPACE_ENV = "ASSESS_WORKSPACE"
