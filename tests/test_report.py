@@ -321,6 +321,34 @@ def test_reproducible_bytes(report_ws, tmp_path, monkeypatch):
     assert "20231114" in str(meta.get("/CreationDate"))
 
 
+def test_compiled_templates_are_cached_privately_and_give_the_same_html(report_ws, tmp_path, monkeypatch):
+    # Jinja keeps compiled templates between runs in a folder of this user's own; one that
+    # others can write to is refused (a planted cache would run as our code), and the
+    # report is rendered without a cache.
+    import os
+    import stat
+    import tempfile
+
+    from assessment.report import render as render_module
+
+    if not hasattr(os, "getuid"):
+        pytest.skip("Jinja's private cache folder is a POSIX one")
+    inputs = report_ws.baseline
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    first = render_module.render_html(inputs)
+    cached = list((tmp_path / f"_jinja2-cache-{os.getuid()}").glob("*.cache"))
+    assert cached and all(stat.S_IMODE(f.stat().st_mode) & 0o077 == 0 for f in cached)
+    assert render_module.render_html(inputs) == first  # read back from the cache
+
+    shared = tmp_path / "shared"
+    (shared / f"_jinja2-cache-{os.getuid()}").mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    monkeypatch.setattr(os, "chmod", lambda *a, **k: None)  # someone else's folder: we cannot fix its mode
+    (shared / f"_jinja2-cache-{os.getuid()}").chmod(0o777)
+    assert render_module._bytecode_cache() is None
+    assert render_module.render_html(inputs) == first
+
+
 def test_progress_section_leads_summary(report_ws, rendered_follow_up):
     inputs = report_ws.follow_up
     progress = inputs.progress

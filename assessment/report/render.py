@@ -11,9 +11,10 @@ bytes. Files are written atomically (temp file beside the target, then replace).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..errors import ReportError
 from ..fileio import atomic_write, write_text_atomic
@@ -23,10 +24,31 @@ from .context import ReportInputs, build_context
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3u")
 
 
+class _QuietBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's own cache of compiled templates; a failure to write it only costs the next
+    run a compile."""
+
+    def dump_bytecode(self, bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    """Compiled templates kept between runs (compiling ``report.html`` is about 0.2 s of every
+    report). Never in the workspace, which may come from someone else: in Jinja's default
+    folder for this user, which Jinja creates private (0700) and refuses if anyone else owns
+    it or can write to it. None when there is no such folder."""
+    try:
+        return _QuietBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates_dir())),
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      bytecode_cache=_bytecode_cache())
     return env
 
 
