@@ -63,6 +63,16 @@ class AnswerCodes:
         return AnswerCodes(frame, {name: (codes[mask], texts) for name, (codes, texts) in self.columns.items()})
 
 
+def text_column(codes: np.ndarray, texts: np.ndarray) -> pd.Series:
+    """Codes into ``texts`` as a str column of shared text objects (code -1 as NaN, the str
+    dtype's own missing value, so pandas takes the array as it is): how the store and its
+    snapshot turn their coded columns into a frame's."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.Series(np.append(texts, np.nan)[codes], dtype="str", copy=False)
+
+
 @dataclass(frozen=True)
 class Responses:
     """Respondents and their answers in tidy form (see module docstring).

@@ -80,6 +80,8 @@ def _unpack(data, prefix: str, coded: dict | None = None) -> pd.DataFrame:
     (codes, distinct texts)) when given."""
     import pandas as pd
 
+    from .responses import text_column
+
     columns = {}
     for name, kind in zip(data[f"{prefix}.names"].tolist(), data[f"{prefix}.kinds"].tolist(), strict=True):
         if kind == "str":
@@ -87,7 +89,7 @@ def _unpack(data, prefix: str, coded: dict | None = None) -> pd.DataFrame:
             codes = data[f"{prefix}{name}.codes"]
             if codes.size and (codes.min() < -1 or codes.max() >= texts.size):
                 raise ValueError(f"snapshot column {name!r} has codes out of range")
-            columns[name] = pd.Series(np.append(texts, np.nan)[codes], dtype="str", copy=False)
+            columns[name] = text_column(codes, texts)
             if coded is not None:
                 coded[name] = (codes, texts)
         else:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import StoreError
-from .responses import ANSWER_COLUMNS, AnswerCodes, Responses, empty_responses
+from .responses import ANSWER_COLUMNS, AnswerCodes, Responses, empty_responses, text_column
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -476,15 +476,6 @@ class _Codes:
         return np.array(list(self.index), dtype=object)
 
 
-def _text_column(codes: Any, texts: Any) -> Any:
-    """Codes into ``texts`` as a str column of shared text objects (code -1 as NaN, the str
-    dtype's own missing value, so pandas takes the array as it is)."""
-    import numpy as np
-    import pandas as pd
-
-    return pd.Series(np.append(texts, np.nan)[codes], dtype="str", copy=False)
-
-
 def _answer_frame(chunks: Iterable[Sequence[list]], pks: Any, ids: Any) -> tuple[Any, dict[str, tuple[Any, Any]]]:
     """The answer rows (chunks of columns) as the tidy answers frame (``pks`` and ``ids``:
     the round's respondents' keys and ids), with the codes of its key columns (name ->
@@ -512,11 +503,11 @@ def _answer_frame(chunks: Iterable[Sequence[list]], pks: Any, ids: Any) -> tuple
     for name, coder in text_columns.items():
         codes[name] = (np.concatenate(chunked[name]) if chunked[name] else empty, coder.texts())
     frame = pd.DataFrame({
-        "respondent_id": _text_column(*codes["respondent_id"]),
-        "question_id": _text_column(*codes["question_id"]),
-        "raw": _text_column(*codes.pop("raw")),
+        "respondent_id": text_column(*codes["respondent_id"]),
+        "question_id": text_column(*codes["question_id"]),
+        "raw": text_column(*codes.pop("raw")),
         "value": np.concatenate(values) if values else np.empty(0, dtype="float64"),
-        "state": _text_column(*codes["state"]),
+        "state": text_column(*codes["state"]),
     }, copy=False)
     return frame, codes
 

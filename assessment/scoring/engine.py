@@ -19,7 +19,7 @@ from ..questionnaire import LEADERSHIP, PRACTITIONER, Questionnaire
 from ..responses import Responses
 from .aggregate import Aggregate, aggregate, respondent_scores
 from .contract import DEFAULT_SEED, NO_UNIT, THRESHOLDS, check_aggregation
-from .exclusion import flagged
+from .exclusion import keep_mask
 from .flags import dimension_flags, overall_flags
 from .intervals import BootstrapResult, bootstrap_scores
 from .matrices import Matrices, build_matrices, canonical_order
@@ -241,7 +241,7 @@ def score(questionnaire: Questionnaire, responses: Responses, *, aggregation: st
     """
     q = questionnaire
     aggregation = check_aggregation(aggregation or q.aggregation)
-    keep, excluded = flagged(responses.respondents, exclude_flags)
+    keep, excluded = keep_mask(responses.respondents, exclude_flags)
     people = responses.respondents if keep is None else responses.respondents[keep]
     if excluded["count"] and len(people) == 0:
         raise AssessmentError(f"all {excluded['count']} respondents carry an excluded quality flag "

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 DEFAULT_EXCLUDE_FLAGS = ("speeder", "straight-lining")
 
 
-def flagged(respondents: pd.DataFrame, flags: Iterable[str]) -> tuple[np.ndarray | None, dict[str, Any]]:
+def keep_mask(respondents: pd.DataFrame, flags: Iterable[str]) -> tuple[np.ndarray | None, dict[str, Any]]:
     """Which respondents to keep (a boolean mask over ``respondents``' rows; None: all of
     them) and what was left out: ``{"count": N, "by_flag": {flag: n}, "flags": [...]}`` (a
     respondent with two excluding flags counts once in ``count`` and under each flag)."""
@@ -41,8 +41,8 @@ def flagged(respondents: pd.DataFrame, flags: Iterable[str]) -> tuple[np.ndarray
 
 def exclude_flagged(responses: Responses, flags: Iterable[str]) -> tuple[Responses, dict[str, Any]]:
     """``responses`` without respondents carrying any of ``flags``, and what was left out
-    (see :func:`flagged`)."""
-    keep, info = flagged(responses.respondents, flags)
+    (see :func:`keep_mask`)."""
+    keep, info = keep_mask(responses.respondents, flags)
     if keep is None:
         return responses, info
     return responses.subset(responses.respondents.loc[keep, "respondent_id"]), info
