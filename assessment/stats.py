@@ -93,29 +93,32 @@ def _resample_counts(draws: np.ndarray) -> np.ndarray:
     Drawing ``n`` indices with replacement and counting them is the ordinary
     bootstrap; keeping counts (a ``B x n`` weight matrix) instead of gathered
     values turns every resampled sum into one matrix product, which is what makes
-    thousands of resamples cost milliseconds.
+    thousands of resamples cost milliseconds. One tally for the whole block (each
+    row's indices shifted into a range of its own): blocks are small enough to stay
+    in cache, and numpy tallies without holding the interpreter lock.
     """
     n_resamples, n = draws.shape
-    if n < 100:  # small strata: one tally of the whole block costs less than a call per resample
-        draws = draws + (np.arange(n_resamples) * n)[:, None]
-        return np.bincount(draws.ravel(), minlength=n_resamples * n).reshape(n_resamples, n).astype(float)
-    counts = np.empty((n_resamples, n))
-    for row, drawn in zip(counts, draws, strict=True):  # a long tally stays in cache row by row: 3x faster
-        row[:] = np.bincount(drawn, minlength=n)
-    return counts
+    shifted = draws + (np.arange(n_resamples) * n)[:, None]
+    return np.bincount(shifted.ravel(), minlength=n_resamples * n).reshape(n_resamples, n).astype(float)
 
 
 #: Fewer draws than this in all: drawn in line (a second thread would cost more than it saves).
 _DRAW_AHEAD_MIN = 1 << 20
 
 
-def _drawn_ahead(rng: np.random.Generator, shapes: list[tuple[int, int]]) -> Iterator[np.ndarray]:
-    """``rng.integers(0, n, (B, n))`` for each shape in turn, drawn on a second thread.
+#: Every how many blocks the drawing thread tallies one itself (the rest are tallied by the
+#: consumer, which also multiplies): about the split that keeps both threads equally busy.
+_TALLY_SHARE = 4
 
-    numpy draws without holding the interpreter lock, so the next block's indices
-    are drawn while this thread tallies and multiplies the current one. The calls
-    on ``rng`` are the same and in the same order as drawing in line, so are the
-    numbers. The thread runs at most two blocks ahead; leaving early stops it.
+
+def _drawn_ahead(rng: np.random.Generator, shapes: list[tuple[int, int]]) -> Iterator[np.ndarray]:
+    """The counts of ``rng.integers(0, n, (B, n))`` for each shape in turn, drawn on a second thread.
+
+    numpy draws and tallies without holding the interpreter lock, so the next
+    block's indices are drawn (and one block in :data:`_TALLY_SHARE` tallied) while
+    this thread tallies and multiplies the current one. The calls on ``rng`` are the
+    same and in the same order as drawing in line, so are the numbers. The thread
+    runs at most two blocks ahead; leaving early stops it.
     """
     import queue
     import threading
@@ -125,21 +128,23 @@ def _drawn_ahead(rng: np.random.Generator, shapes: list[tuple[int, int]]) -> Ite
 
     def draw() -> None:
         try:
-            for b, n in shapes:
+            for i, (b, n) in enumerate(shapes):
                 if stop.is_set():
                     return
-                ready.put(rng.integers(0, n, size=(b, n)))
+                drawn = rng.integers(0, n, size=(b, n))
+                tallied = i % _TALLY_SHARE == _TALLY_SHARE - 1
+                ready.put((True, _resample_counts(drawn)) if tallied else (False, drawn))
         except BaseException as exc:  # re-raised in the consumer
-            ready.put(exc)
+            ready.put((None, exc))
 
     worker = threading.Thread(target=draw, name="bootstrap-draws", daemon=True)
     worker.start()
     try:
         for _ in shapes:
-            block = ready.get()
-            if isinstance(block, BaseException):
+            tallied, block = ready.get()
+            if tallied is None:
                 raise block
-            yield block
+            yield block if tallied else _resample_counts(block)
     finally:
         stop.set()
         while worker.is_alive():  # unblock a worker waiting on a full queue
@@ -421,7 +426,8 @@ def resample_blocks(rng: np.random.Generator, strata: np.ndarray | None, n_units
     bootstrap), so every resample keeps the strata's sizes. Strata come in sorted
     order and blocks in resample order, so the random stream, and therefore the
     interval, does not depend on the block size that bounds memory. Large runs draw
-    a block or two ahead on a second thread (:func:`_drawn_ahead`): same numbers.
+    (and partly tally) a block or two ahead on a second thread (:func:`_drawn_ahead`):
+    same numbers.
     """
     _check_resamples(n_resamples)
     labels = np.zeros(n_units, dtype=np.intp) if strata is None else np.asarray(strata)
@@ -434,11 +440,11 @@ def resample_blocks(rng: np.random.Generator, strata: np.ndarray | None, n_units
             start += size
     shapes = [(rows.stop - rows.start, members.size) for rows, members in blocks]
     if sum(b * n for b, n in shapes) >= _DRAW_AHEAD_MIN:
-        drawn: Iterator[np.ndarray] = _drawn_ahead(rng, shapes)
+        counted: Iterator[np.ndarray] = _drawn_ahead(rng, shapes)
     else:
-        drawn = (rng.integers(0, n, size=(b, n)) for b, n in shapes)
+        counted = (_resample_counts(rng.integers(0, n, size=(b, n))) for b, n in shapes)
     try:
-        for (rows, members), draws in zip(blocks, drawn, strict=True):
-            yield rows, members, _resample_counts(draws)
+        for (rows, members), counts in zip(blocks, counted, strict=True):
+            yield rows, members, counts
     finally:
-        drawn.close()  # a consumer that stops early stops the drawing thread too
+        counted.close()  # a consumer that stops early stops the drawing thread too
