@@ -384,6 +384,10 @@ class Bench:
             self.rows.append(Row(f"import the same as {label}", f"{fmt_s(x)}, {peak(s[layout]):.0f} MB",
                                  f"{fmt_s(base)} (`pandas.read_excel`)", f"{x / base:.2f}x", "report", "info"))
         sc, pd_ = med(s["score template"]), med(s["import pandas"])
+        # The verdict is the ratio of the medians; the ratios run by run show how much one run moves it.
+        paired = [a.seconds / b.seconds for a, b in zip(s["score template"], s["import pandas"], strict=True)]
+        self.log("  score / import pandas, run by run: " + ", ".join(f"{r:.2f}x" for r in paired)
+                 + f" (median {statistics.median(paired):.2f}x)")
         self.rows.append(Row(f"`score --format json`, {n:,} respondents, first run after the import",
                              f"{fmt_s(sc)}, {peak(s['score template']):.0f} MB",
                              f"{fmt_s(pd_)} (`python -c \"import pandas\"`)", f"{sc / pd_:.2f}x", "<= 2x",
