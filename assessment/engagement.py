@@ -8,168 +8,64 @@ report read it. It is validated with the same located messages as questionnaires
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
-from pathlib import Path, PurePosixPath
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import EngagementError, Problem
 from .fileio import atomic_write, write_text_atomic
-from .questionnaire import Questionnaire, _pydantic_problems, load_questionnaire, pinned_reference
-from .yamlsafe import YamlLoadError, load_yaml, locate
+from .questionnaire import Questionnaire, load_questionnaire, pinned_reference
+from .records import Record, cached, from_model
+
+if TYPE_CHECKING:  # YAML is read only when a file is validated (see records.cached)
+    from .yamlsafe import Positions
 
 ENGAGEMENT_FILE = "engagement.yaml"
 STORE_FILE = "responses.sqlite"
-NonEmpty = Annotated[str, Field(min_length=1)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
+# -- the records every consumer reads (validation: :mod:`.engagement_schema`) ---------------
 
 
-class Budget(_Model):
-    new_models: float = Field(default=0, ge=0, description="90-day spend on new or experimental models")
-    hardening: float = Field(default=0, ge=0, description="90-day spend on hardening and running existing ones")
-    max_shift: float = Field(default=0.5, ge=0, le=1, description="largest share of new_models that may move")
+class Budget(Record):
+    """The client's 90-day AI budget: ``new_models``, ``hardening`` and the ``max_shift`` share."""
 
 
-class KPI(_Model):
-    """The P&L target of a deployment: where the metric stands and where the plan takes it."""
-
-    baseline: float | None = Field(default=None, description="the metric's value today; null = not yet measured")
-    target_90d: float | None = Field(default=None, description="the value the plan commits to at day 90")
-    target_12m: float | None = None
-    unit: str | None = Field(default=None, max_length=32)
-    measured_by: Literal["holdout", "before-after"] = Field(
-        description="holdout: a control group keeps the old process; before-after: the same metric before and after")
+class KPI(Record):
+    """The P&L target of a deployment: ``baseline``, ``target_90d``, ``target_12m``, ``unit``, ``measured_by``."""
 
 
-class Deployment(_Model):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    name: NonEmpty
-    stage: Literal["pilot", "staging", "production"]
-    pnl_metric: NonEmpty
-    annual_value: float = Field(ge=0)
-    realized_share: float = Field(default=0, ge=0, le=1)
-    business_owner: NonEmpty
-    technology_owner: NonEmpty
-    quarterly_cost: float | None = Field(default=None, ge=0)
-    description: str | None = None
-    value_basis: Literal["audited", "business-case", "estimate"] = Field(
-        default="estimate", description="how far the annual_value can be trusted")
-    kpi: KPI | None = None
-    unit: str | None = Field(default=None, description="the business unit the deployment serves (marked in the "
-                                                        "report's business-unit heat map)")
+class Deployment(Record):
+    """An AI deployment of the client: stage, P&L metric, annual value and how much is realised,
+    owners, cost, value basis, KPI and business unit."""
 
     @property
     def value_at_stake(self) -> float:
         return self.annual_value * (1 - self.realized_share)
 
 
-class Person(_Model):
-    """Someone at the client who can be accountable or responsible for plan actions."""
-
-    name: NonEmpty
-    title: str | None = None
-    role: Annotated[str, Field(min_length=1, max_length=64)] = Field(
-        description="a questionnaire role id (exec, risk, finance, ...) or `sponsor`")
+class Person(Record):
+    """Someone at the client who can carry plan actions: ``name``, ``title``, ``role``."""
 
 
-class PlanSettings(_Model):
-    """The plan's own rules, stated in engagement.yaml so a partner can change and defend them."""
-
-    contingency: float = Field(default=0.10, ge=0, le=1, description="added to the funded actions' cost")
-    rounding: float = Field(default=1000, gt=0, description="the shift is rounded up to a multiple of this")
-    loop_effort_share: float = Field(default=0.8, ge=0, le=1,
-                                     description="share of day 1-30 effort the plan aims to put on closing loops")
-    stage_factors: dict[Literal["production", "staging"], Annotated[float, Field(ge=0, le=1)]] = Field(
-        default_factory=lambda: {"production": 1.0, "staging": 0.8})
-    basis_factors: dict[Literal["audited", "business-case", "estimate"], Annotated[float, Field(ge=0, le=1)]] = \
-        Field(default_factory=lambda: {"audited": 1.0, "business-case": 0.8, "estimate": 0.6})
-    ramp: list[Annotated[float, Field(ge=0, le=1)]] = Field(
-        default_factory=lambda: [0.0, 0.5, 1.0], min_length=3, max_length=3,
-        description="share of the value at stake captured in months 1-3 after value can start")
+class PlanSettings(Record):
+    """The plan's own rules: contingency, rounding, loop-effort share, stage and basis factors, ramp."""
 
 
-class Risk(_Model):
-    """A risk the consultant adds to the report's register (beside the risks the data raise)."""
-
-    risk: NonEmpty
-    likelihood: Literal["low", "medium", "high"] = "medium"
-    impact: Literal["low", "medium", "high"] = "medium"
-    owner: NonEmpty = Field(description="the name of one of `people`")
-    mitigation: NonEmpty
+class Risk(Record):
+    """A risk the consultant adds to the report's register."""
 
 
-# How many people were invited to answer: role id -> count, or unit -> {role id -> count}.
-Invited = dict[str, Annotated[int, Field(ge=0)] | dict[str, Annotated[int, Field(ge=0)]]]
+class Engagement(Record):
+    """A validated ``engagement.yaml``."""
 
 
-# What `assess init` pins a new workspace to. A workspace whose engagement.yaml names
-# no questionnaire was made before versions were pinned and keeps version 1.
+#: The record class of each validated model, by name.
+RECORDS: dict[str, type[Record]] = {c.__name__: c for c in (Budget, KPI, Deployment, Person, PlanSettings, Risk,
+                                                             Engagement)}
+
 DEFAULT_QUESTIONNAIRE = "ai-friction@2"
-
-
-class Engagement(_Model):
-    client: NonEmpty
-    title: str = "AI transformation assessment"
-    questionnaire: NonEmpty = "ai-friction"
-    currency: Annotated[str, Field(min_length=1, max_length=8)] = "EUR"
-    prepared_by: str | None = None
-    date: dt.date | None = None
-    brand_colour: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] | None = None
-    logo: str | None = None
-    round: str | None = None
-    exclude_flags: list[Literal["speeder", "straight-lining", "duplicate-email", "duplicate-id",
-                                "identical-answers"]] = Field(
-        default_factory=lambda: ["speeder", "straight-lining"],
-        description="respondents with these quality flags are left out of every score")
-    min_group_size: int = Field(default=5, ge=1, le=100,
-                                description="client-facing outputs show no number from fewer respondents")
-    budget: Budget = Field(default_factory=Budget)
-    deployments: list[Deployment] = Field(default_factory=list)
-    people: list[Person] = Field(default_factory=list)
-    sponsor: str | None = Field(default=None, description="the name of one of `people`; clears escalations")
-    target: str | None = Field(default=None, description="a deployment id: overrides the plan's choice")
-    plan: PlanSettings = Field(default_factory=PlanSettings)
-    invited: Invited | None = Field(default=None, description="people invited, by role id (or by unit, then role "
-                                    "id): the report gives the response rate")
-    risks: list[Risk] = Field(default_factory=list, description="the consultant's own risks for the register")
-
-    @field_validator("logo")
-    @classmethod
-    def _logo_inside(cls, value: str | None) -> str | None:
-        """A logo is a PNG, JPEG or SVG file named relative to the workspace folder."""
-        if value is None:
-            return value
-        path = PurePosixPath(value.replace("\\", "/"))
-        if "\0" in value or path.is_absolute() or ".." in path.parts:
-            raise ValueError("logo must be a file path inside the workspace folder, e.g. logo.png")
-        if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
-            raise ValueError("logo must be a .png, .jpg or .svg file")
-        return value
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> Engagement:
-        ids = [d.id for d in self.deployments]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"duplicate deployment id: {', '.join(dup)}")
-        names = [p.name for p in self.people]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"two people share the name {', '.join(dup)}; names identify them in the plan")
-        if self.sponsor is not None and self.sponsor not in names:
-            raise ValueError(f"sponsor {self.sponsor!r} is not one of `people` ({', '.join(names) or 'none listed'})")
-        unknown = sorted({r.owner for r in self.risks} - set(names))
-        if unknown:
-            raise ValueError(f"risk owner {unknown[0]!r} is not one of `people` ({', '.join(names) or 'none listed'})")
-        if self.target is not None and self.target not in ids:
-            raise ValueError(f"target {self.target!r} is not a deployment id ({', '.join(ids) or 'none listed'})")
-        return self
 
 
 class Workspace:
@@ -214,26 +110,50 @@ class Workspace:
         return f"Workspace({str(self.root)!r})"
 
 
-def load_engagement(path: str | Path) -> Engagement:
-    """Read and validate ``engagement.yaml``; raise :class:`EngagementError` with located problems."""
-    file = str(path)
-    try:
-        data, positions = load_yaml(path)
-    except YamlLoadError as exc:
-        raise EngagementError(str(exc.problem), problems=[exc.problem]) from None
+def _validated(data: Any, file: str, positions: Positions) -> Engagement:
+    """pydantic's checks of every key, type and range, as the records of the engagement."""
+    from pydantic import ValidationError
+
+    from .engagement_schema import Engagement as Schema
+    from .questionnaire_schema import _pydantic_problems
+
     if not isinstance(data, dict):
         raise EngagementError("the top level must be a mapping of keys", file=file)
     if data.get("deployments") is None:
         data["deployments"] = []
     try:
-        return Engagement.model_validate(data)
+        return from_model(Schema.model_validate(data), RECORDS)
     except ValidationError as exc:
         problems = _pydantic_problems(exc, file, positions)
         if any(p.message.startswith("(top level)") or "duplicate deployment id" in p.message for p in problems):
+            from .yamlsafe import locate
+
             pos = locate(positions, ("deployments",))
             problems = [Problem(p.message.removeprefix("(top level): "), file, *(pos or (None, None)))
                         if "duplicate deployment id" in p.message else p for p in problems]
         raise EngagementError(str(problems[0]), problems=problems) from None
+
+
+def parse_engagement(data: Any, file: str = "<engagement>") -> Engagement:
+    """Validate engagement data built in code; raise :class:`EngagementError` listing every problem."""
+    return _validated(data, file, {})
+
+
+def _read(path: str | Path) -> Engagement:
+    from .yamlsafe import YamlLoadError, load_yaml
+
+    file = str(path)
+    try:
+        data, positions = load_yaml(path)
+    except YamlLoadError as exc:
+        raise EngagementError(str(exc.problem), problems=[exc.problem]) from None
+    return _validated(data, file, positions)
+
+
+def load_engagement(path: str | Path) -> Engagement:
+    """Read and validate ``engagement.yaml``; raise :class:`EngagementError` with located problems.
+    A file validated before, byte for byte, by this version of the package comes from the cache."""
+    return cached("engagement", Path(path), RECORDS, lambda: _read(path))
 
 
 def find_workspace(start: str | Path | None = None) -> Workspace:

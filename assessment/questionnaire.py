@@ -1,4 +1,4 @@
-"""The questionnaire format: YAML in, validated immutable model out.
+"""The questionnaire format: YAML in, validated read-only records out.
 
 The key names are a contract other tools read (see docs/questionnaire-format.md).
 Validation happens in two passes, both reporting ``file:line:column: message``:
@@ -6,7 +6,9 @@ pydantic checks shapes and types (unknown keys are refused, since a typo such as
 ``revese: true`` would otherwise silently score an item the wrong way round),
 then :func:`_check_references` checks what pydantic cannot see: unique ids and
 texts, references between sections, ascending levels, dependency cycles and dual
-accountability on every action.
+accountability on every action. The pydantic models live in :mod:`.questionnaire_schema`
+and are imported only to validate; what every consumer reads are the records below
+(:mod:`.records`), also what the cache of validated files gives back.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from typing import TYPE_CHECKING, Any
 
 from . import resources
 from .errors import Problem, QuestionnaireError
-from .yamlsafe import Positions, YamlLoadError, load_yaml, locate
+from .records import Record, cached, from_model
+
+if TYPE_CHECKING:  # YAML is read only when a file is validated (see records.cached)
+    from .yamlsafe import Positions
 
 LEADERSHIP = "leadership"
 PRACTITIONER = "practitioner"
@@ -33,41 +36,17 @@ UNITS = ("days", "weeks", "months", "years", "hours", "minutes", "percent", "%",
          "models", "currency", "score")
 #: The same set for membership tests (importers read percentages in every form survey tools write them).
 NUMERIC_UNITS = frozenset(UNITS)
-NonEmpty = Annotated[str, Field(min_length=1)]
-Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
+# -- the records every consumer reads (validation: :mod:`.questionnaire_schema`) -------------
 
 
-class ScalePoint(_Model):
-    value: float
-    label: NonEmpty
-
-    @field_validator("label", mode="before")
-    @classmethod
-    def _label_text(cls, v: Any) -> Any:
-        # ``label: 5`` in YAML is an int; a label is always text.
-        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+class ScalePoint(Record):
+    """A point of an answer scale: ``value`` and ``label``."""
 
 
-class Scale(_Model):
-    points: list[ScalePoint] = Field(min_length=2)
-    na_label: NonEmpty | None = None
-
-    @model_validator(mode="after")
-    def _unique(self) -> Scale:
-        labels = [p.label.casefold() for p in self.points]
-        dup = {label for label in labels if labels.count(label) > 1}
-        if dup:
-            raise ValueError(f"scale labels must be unique; repeated: {', '.join(sorted(dup))}")
-        values = [p.value for p in self.points]
-        if len(set(values)) != len(values):
-            raise ValueError("scale point values must be unique")
-        if self.na_label and self.na_label.casefold() in labels:
-            raise ValueError("na_label must differ from every point label")
-        return self
+class Scale(Record):
+    """An answer scale: its ``points`` and the ``na_label`` that means not applicable."""
 
     @property
     def v_min(self) -> float:
@@ -78,95 +57,18 @@ class Scale(_Model):
         return max(p.value for p in self.points)
 
 
-class Role(_Model):
-    id: Ident
-    label: NonEmpty
-    group: NonEmpty
-    weight: float = Field(default=1.0, gt=0)
-    aliases: list[NonEmpty] = Field(default_factory=list)
-    description: str | None = None
-    # Which side of the business/technology divide the role sits on. The dual
-    # accountability check of actions uses it when every role declares one; `group`
-    # cannot serve, since frontline users are practitioners yet sit on the business side.
-    side: Literal["business", "technology", "oversight"] | None = None
+class Role(Record):
+    """A stakeholder role: ``id``, ``label``, ``group`` (leadership, oversight, practitioner), ``weight``, ``aliases``, ``side``."""
 
 
-class Level(_Model):
-    level: int = Field(ge=0)
-    name: NonEmpty
-    min: float = Field(ge=0, le=100)
-    description: str | None = None
+class Level(Record):
+    """A maturity level: ``level``, ``name`` and the lowest score ``min`` that reaches it."""
 
 
-class Question(_Model):
-    # `scored` is the YAML key; the attribute is `scored_flag` because `scored` is the
-    # derived property every consumer (the scorer included) reads.
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False,
-                              serialize_by_alias=True)
+class Question(Record):
+    """A question: ``id``, ``text``, ``type`` (scale, numeric, text), ``scale``, ``weight``, ``reverse``, ``roles`` asked, and for numbers ``worst``/``best``/``min``/``max``/``unit``."""
 
-    id: Ident
-    text: NonEmpty
-    type: Literal["scale", "numeric", "text"] = "scale"
-    scale: Ident | None = None
-    weight: float = Field(default=1.0, gt=0)
-    reverse: bool = False
-    roles: list[Ident] | None = None
-    worst: float | None = None
-    best: float | None = None
-    unit: str | None = None
-    help: str | None = None
-    min: float | None = None
-    max: float | None = None
-    scored_flag: bool | None = Field(default=None, alias="scored")
-    headline: bool = False
-    evidence: str | None = None
-
-    @model_validator(mode="after")
-    def _by_type(self) -> Question:
-        if self.type == "scale" and self.scale is None:
-            raise ValueError("a scale question needs `scale`")
-        if self.type != "scale" and self.scale is not None:
-            raise ValueError(f"`scale` is only for scale questions, not type {self.type}")
-        if self.type == "numeric":
-            self._check_numeric()
-        else:
-            if self.worst is not None or self.best is not None:
-                raise ValueError("`worst`/`best` are only for numeric questions")
-            for key in ("min", "max", "unit"):
-                if getattr(self, key) is not None:
-                    raise ValueError(f"`{key}` is only for numeric questions")
-            if self.scored_flag is False:
-                raise ValueError("`scored: false` is only for numeric questions (text is never scored)")
-            if self.headline:
-                raise ValueError("`headline` is only for numeric questions")
-        if self.type == "text" and self.scored_flag:
-            raise ValueError("a text question is never scored; remove `scored`")
-        if self.type == "text" and self.evidence:
-            raise ValueError("`evidence` is for scale and numeric questions, not comments")
-        if self.roles is not None and not self.roles:
-            raise ValueError("`roles` must list at least one role (omit it to ask everyone)")
-        return self
-
-    def _check_numeric(self) -> None:
-        if self.unit is not None and self.unit not in UNITS:
-            raise ValueError(f"unknown unit {self.unit!r}; use one of: {', '.join(UNITS)}")
-        if self.min is not None and self.max is not None and not self.min < self.max:
-            raise ValueError("`min` must be below `max`")
-        if self.scored_flag is False:
-            # A reported fact: no direction is better, so worst/best would be a lie.
-            if self.worst is not None or self.best is not None:
-                raise ValueError("an unscored numeric question (`scored: false`) takes no `worst`/`best`")
-            if self.min is None or self.max is None:
-                raise ValueError("an unscored numeric question (`scored: false`) needs `min` and `max`")
-            return
-        if self.worst is None or self.best is None:
-            raise ValueError("a numeric question needs both `worst` and `best`")
-        if self.worst == self.best:
-            raise ValueError("`worst` and `best` must differ")
-        for key in ("worst", "best"):
-            value = getattr(self, key)
-            if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-                raise ValueError(f"`{key}` ({value:g}) lies outside `min`..`max`")
+    _aliases = {"scored_flag": "scored"}  # `scored` is the derived property every consumer reads
 
     @property
     def scored(self) -> bool:
@@ -201,49 +103,16 @@ class Question(_Model):
         return lo, hi
 
 
-class Dimension(_Model):
-    id: Ident
-    title: NonEmpty
-    weight: float = Field(default=1.0, gt=0)
-    description: str | None = None
-    narratives: dict[int, NonEmpty] = Field(default_factory=dict)
-    # Open questions a facilitator asks in a workshop (the guide lists them).
-    probes: list[NonEmpty] = Field(default_factory=list)
-    questions: list[Question] = Field(min_length=1)
+class Dimension(Record):
+    """A friction point: ``id``, ``title``, ``weight``, ``narratives`` by level, ``probes`` and its ``questions``."""
 
     @property
     def scored_questions(self) -> list[Question]:
         return [q for q in self.questions if q.scored]
 
 
-class Action(_Model):
-    id: Ident
-    dimension: Ident
-    title: NonEmpty
-    description: str | None = None
-    phase: Literal[1, 2, 3]
-    max_level: int = Field(ge=0)
-    owners: list[Ident] = Field(min_length=2)
-    # RACI: the one role answerable for the result, and the roles doing the work.
-    # When given, `owners` must be exactly their union (kept for older readers).
-    accountable: Ident | None = None
-    responsible: list[Ident] = Field(default_factory=list)
-    cost: float = Field(ge=0)
-    effort_days: int = Field(ge=1, le=30)
-    after: list[Ident] = Field(default_factory=list)
-    kpi: NonEmpty
-    tags: list[NonEmpty] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _raci(self) -> Action:
-        if self.responsible and self.accountable is None:
-            raise ValueError("`responsible` needs an `accountable` role")
-        if self.accountable is not None:
-            union = {self.accountable, *self.responsible}
-            if set(self.owners) != union:
-                raise ValueError("`owners` must be exactly `accountable` plus `responsible` "
-                                 f"({', '.join(sorted(union))}), got {', '.join(self.owners)}")
-        return self
+class Action(Record):
+    """A plan action of the library: its friction point, phase, owners (RACI), cost, effort, prerequisites and KPI."""
 
     @property
     def raci_roles(self) -> list[str]:
@@ -253,45 +122,18 @@ class Action(_Model):
         return [self.accountable, *[r for r in self.responsible if r != self.accountable]]
 
 
-class ProfileQuestion(_Model):
-    text: NonEmpty
+class ProfileQuestion(Record):
+    """A profile question of the survey (``text``)."""
 
 
-class Profile(_Model):
-    role: ProfileQuestion | None = None
-    unit: ProfileQuestion | None = None
-    id: ProfileQuestion | None = None
-    # The AI deployment the respondent uses or works on most; statements that say
-    # "the AI system you named" refer to it, so a client with several deployments
-    # does not get answers about different systems pooled as if they were one.
-    deployment: ProfileQuestion | None = None
+class Profile(Record):
+    """The profile questions: ``role``, ``unit``, ``id`` and ``deployment``."""
 
 
-class Questionnaire(_Model):
-    id: Ident
-    version: NonEmpty
-    title: str = ""
-    description: str | None = None
-    aggregation: Literal["role-balanced", "pooled"] = "role-balanced"
-    profile: Profile = Field(default_factory=Profile)
-    scales: dict[Ident, Scale] = Field(min_length=1)
-    roles: list[Role] = Field(min_length=1)
-    levels: list[Level] = Field(min_length=1)
-    dimensions: list[Dimension] = Field(min_length=1)
-    actions: list[Action] = Field(default_factory=list)
+class Questionnaire(Record):
+    """A validated questionnaire, and the lookups every consumer uses."""
 
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_text(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
-
-    @model_validator(mode="after")
-    def _default_title(self) -> Questionnaire:
-        if not self.title:
-            object.__setattr__(self, "title", self.id)
-        return self
-
-    # Lookups used everywhere; the model is frozen, so caching is safe.
+    # Lookups used everywhere; the record is read-only, so caching is safe.
     @cached_property
     def questions(self) -> dict[str, Question]:
         return {q.id: q for d in self.dimensions for q in d.questions}
@@ -331,7 +173,12 @@ class Questionnaire(_Model):
 
     def to_dict(self) -> dict[str, Any]:
         """The questionnaire as plain data, every contract key present (null where unset)."""
-        return self.model_dump(mode="json")
+        return self.to_data()
+
+
+#: The record class of each validated model, by name.
+RECORDS: dict[str, type[Record]] = {c.__name__: c for c in (ScalePoint, Scale, Role, Level, Question, Dimension,
+                                                             Action, ProfileQuestion, Profile, Questionnaire)}
 
 
 # -- length ------------------------------------------------------------------------
@@ -368,27 +215,6 @@ def role_load(q: Questionnaire) -> dict[str, dict[str, Any]]:
 # -- loading -------------------------------------------------------------------------
 
 
-def _pydantic_problems(exc: ValidationError, file: str, positions: Positions) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        # pydantic appends the dict key then the field; keep only real path parts
-        pos = locate(positions, loc)
-        kind = err["type"]
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        if kind == "extra_forbidden":
-            msg = f"unknown key `{loc[-1]}` at {field} (typo?)"
-        elif kind == "missing":
-            msg = f"missing required key `{loc[-1]}` at {field}"
-        else:
-            text = err["msg"].removeprefix("Value error, ")
-            msg = f"{field}: {text}"
-            if "input" in err and kind not in ("model_type", "dict_type", "list_type") and not isinstance(err["input"], dict | list):
-                msg += f" (got {err['input']!r})"
-        problems.append(Problem(msg, file, *(pos or (None, None)), path=loc))
-    return problems
-
-
 class _References:
     """The cross-reference checks of a questionnaire that pydantic's shapes cannot express,
     each problem located in the file. One method per part of the format."""
@@ -402,11 +228,15 @@ class _References:
         self.texts: dict[str, tuple] = {}
 
     def add(self, path: tuple, message: str) -> None:
+        from .yamlsafe import locate
+
         pos = locate(self.positions, path)
         self.problems.append(Problem(message, self.file, *(pos or (None, None)), path=path))
 
     def claim(self, ident: str, path: tuple, what: str) -> None:
         if ident in self.seen_ids:
+            from .yamlsafe import locate
+
             first = locate(self.positions, self.seen_ids[ident])
             where = f" (first used at line {first[0]})" if first else ""
             self.add(path, f"duplicate id `{ident}` for a {what}{where}")
@@ -583,21 +413,48 @@ def normalise_text(text: str) -> str:
     return text.rstrip(" .?!:;*")
 
 
+def _validated(data: Any, file: str, positions: Positions) -> Questionnaire:
+    """pydantic's checks of every key, type and range, as the records of the questionnaire."""
+    from pydantic import ValidationError
+
+    from .questionnaire_schema import Questionnaire as Schema
+    from .questionnaire_schema import _pydantic_problems
+
+    if not isinstance(data, dict):
+        raise QuestionnaireError("the top level must be a mapping of keys", file=file)
+    try:
+        model = Schema.model_validate(data)
+    except ValidationError as exc:
+        problems = _pydantic_problems(exc, file, positions)
+        raise QuestionnaireError(str(problems[0]), problems=problems) from None
+    return from_model(model, RECORDS)
+
+
+def validate_questionnaire(data: Any) -> Questionnaire:
+    """Check the shape of questionnaire data built in code (every key, type and range),
+    without the cross-reference checks of a file; raise :class:`QuestionnaireError`."""
+    return _validated(data, "<questionnaire>", {})
+
+
 def parse_questionnaire(data: Any, file: str = "<questionnaire>",
                         positions: Positions | None = None) -> Questionnaire:
     """Validate already-loaded data; raise :class:`QuestionnaireError` listing every problem."""
     positions = positions or {}
-    if not isinstance(data, dict):
-        raise QuestionnaireError("the top level must be a mapping of keys", file=file)
-    try:
-        q = Questionnaire.model_validate(data)
-    except ValidationError as exc:
-        problems = _pydantic_problems(exc, file, positions)
-        raise QuestionnaireError(str(problems[0]), problems=problems) from None
+    q = _validated(data, file, positions)
     problems = _check_references(q, file, positions)
     if problems:
         raise QuestionnaireError(str(problems[0]), problems=problems)
     return q
+
+
+def _read(path: Path) -> Questionnaire:
+    from .yamlsafe import YamlLoadError, load_yaml
+
+    try:
+        data, positions = load_yaml(path)
+    except YamlLoadError as exc:
+        raise QuestionnaireError(str(exc.problem), problems=[exc.problem]) from None
+    return parse_questionnaire(data, str(path), positions)
 
 
 def load_questionnaire(source: str | Path) -> Questionnaire:
@@ -607,14 +464,11 @@ def load_questionnaire(source: str | Path) -> Questionnaire:
     A bare bundled id names the edition without a version in its file name (version 1
     of ``ai-friction``), so workspaces made before versions were pinned keep theirs. A
     pinned reference is checked against the file's own id and version: a mismatch is
-    an error, never a silent switch to another edition.
+    an error, never a silent switch to another edition. A file validated before, byte
+    for byte, by this version of the package comes from the cache (:mod:`.records`).
     """
     path = resolve_questionnaire(source)
-    try:
-        data, positions = load_yaml(path)
-    except YamlLoadError as exc:
-        raise QuestionnaireError(str(exc.problem), problems=[exc.problem]) from None
-    q = parse_questionnaire(data, str(path), positions)
+    q = cached("questionnaire", path, RECORDS, lambda: _read(path))
     wanted = _pinned(str(source))
     if wanted and not Path(str(source)).exists():
         qid, major = wanted

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 DATA = Path(__file__).parent / "data"
+
+# The cache of validated questionnaires and engagements (assessment.records) goes to a
+# folder of this test run's own, not the user's: the suite validates hundreds of files.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="assess-tests-cache-")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 

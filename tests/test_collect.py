@@ -417,7 +417,7 @@ def test_cli_module_does_not_import_heavy_libraries():
 def test_straight_lining_across_dimensions_counts_as_one_block(q):
     # three items per dimension only, but the same answer on every scale item of the survey
     two_dims = parse_questionnaire({
-        **{k: v for k, v in six_item_questionnaire().model_dump(exclude_none=True).items() if k != "dimensions"},
+        **{k: v for k, v in six_item_questionnaire().to_dict().items() if k != "dimensions" and v is not None},
         "dimensions": [{"id": f"d{d}", "title": f"D{d}", "questions": [
             {"id": f"Q{d}{i}", "text": f"Statement {d}.{i}", "scale": "agree5"} for i in range(1, 4)]}
             for d in (1, 2)],

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessment.engagement import Engagement
+from assessment.engagement import Engagement, parse_engagement
 from assessment.errors import PlanError
 from assessment.planning import LOOP_TAGS, build_plan, compare_scenarios, window
 from assessment.questionnaire import load_questionnaire, parse_questionnaire
@@ -95,10 +95,9 @@ def dep(id_: str, stage: str, value: float, realized: float = 0.0, **extra) -> d
 
 def engagement(deployments: list[dict], new_models: float = 400000, hardening: float = 100000,
                max_shift: float = 0.5, **extra) -> Engagement:
-    return Engagement.model_validate({"client": "Acme", "currency": "EUR",
-                                      "budget": {"new_models": new_models, "hardening": hardening,
-                                                 "max_shift": max_shift},
-                                      "deployments": deployments, **extra})
+    return parse_engagement({"client": "Acme", "currency": "EUR",
+                             "budget": {"new_models": new_models, "hardening": hardening, "max_shift": max_shift},
+                             "deployments": deployments, **extra})
 
 
 DEPLOYMENTS = [

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assessment.cli import cli
-from assessment.questionnaire import Questionnaire, load_questionnaire, parse_questionnaire
+from assessment.questionnaire import Questionnaire, load_questionnaire, parse_questionnaire, validate_questionnaire
 from assessment.responses import Responses, from_records
 from assessment.scoring import (
     THRESHOLDS,
@@ -375,11 +375,11 @@ def test_reordering_respondents_or_answer_rows_changes_nothing(worked_q, records
 @given(records=survey())
 def test_reverse_keying_twice_is_identity(worked_q, records):
     def flipped(q: Questionnaire) -> Questionnaire:
-        data = q.model_dump()
+        data = q.to_dict()
         for dim in data["dimensions"]:
             for question in dim["questions"]:
                 question["reverse"] = not question["reverse"]
-        return Questionnaire.model_validate(data)
+        return validate_questionnaire(data)
 
     responses = from_records(records)
     base = item_scores(worked_q, responses)

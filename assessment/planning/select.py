@@ -72,7 +72,7 @@ def built_in_baseline(q: Questionnaire, target: Deployment) -> Action:
                   description=(f"Agree with finance how {target.pnl_metric} is measured for {target.name} (holdout "
                                "or before/after), and record its value before any change goes live."),
                   phase=1, max_level=5, owners=[accountable, *responsible], accountable=accountable,
-                  responsible=responsible, cost=0, effort_days=10,
+                  responsible=responsible, cost=0.0, effort_days=10, after=[],
                   kpi=f"Baseline of {target.pnl_metric} signed off by finance", tags=[BASELINE])
 
 
@@ -85,7 +85,7 @@ def built_in_go_live(q: Questionnaire, target: Deployment) -> Action:
                   description=("Release to a share of live traffic with a holdout group that keeps the current "
                                "process, a named roll-back trigger and owner, then widen the share."),
                   phase=1, max_level=5, owners=[accountable, *responsible], accountable=accountable,
-                  responsible=responsible, cost=0, effort_days=15,
+                  responsible=responsible, cost=0.0, effort_days=15, after=[],
                   kpi="Live on a share of traffic with a holdout and a tested roll-back", tags=[GO_LIVE])
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import stats
 from ..errors import AssessmentError
-from ..questionnaire import Questionnaire
+from ..questionnaire import Questionnaire, validate_questionnaire
 from ..responses import Responses
 from .aggregate import aggregate, combine_roles, overall_score, respondent_scores
 from .contract import DEFAULT_SEED, THRESHOLDS, check_aggregation
@@ -23,7 +23,7 @@ from .result import clean, num
 
 def _restrict(q: Questionnaire, keep: set[str]) -> Questionnaire:
     """The questionnaire with only the questions in ``keep`` (dimensions left empty dropped)."""
-    data = q.model_dump()
+    data = q.to_dict()
     dims = []
     for dim in data["dimensions"]:
         questions = [x for x in dim["questions"] if x["id"] in keep]
@@ -35,7 +35,7 @@ def _restrict(q: Questionnaire, keep: set[str]) -> Questionnaire:
     data["actions"] = [a for a in data["actions"] if a["dimension"] in {d["id"] for d in dims}]
     for a in data["actions"]:
         a["after"] = [x for x in a["after"] if x in {b["id"] for b in data["actions"]}]
-    return Questionnaire.model_validate(data)
+    return validate_questionnaire(data)
 
 
 def _identity(responses: Responses) -> np.ndarray:
