@@ -25,7 +25,8 @@ from typing import Any
 
 #: The modules whose code decides what a validated file becomes; a change to any of them
 #: makes every cached file stale.
-_CODE = ("records.py", "questionnaire.py", "questionnaire_schema.py", "engagement.py", "engagement_schema.py")
+_CODE = ("records.py", "yamlsafe.py", "questionnaire.py", "questionnaire_schema.py", "engagement.py",
+         "engagement_schema.py")
 _FORMAT = "1"
 #: Larger files are not cached: validation refuses them (the YAML loader's own limit,
 #: ``yamlsafe.MAX_BYTES``, which this module does not import: it would load PyYAML).
