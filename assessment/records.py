@@ -210,7 +210,7 @@ def cached(kind: str, path: Path, classes: dict[str, type[Record]], validate: Ca
         except (OSError, ValueError, KeyError, TypeError):
             pass
     records = validate()
-    if entry is not None:
+    if entry is not None and _regular_file_bytes(path) == data:  # not changed while it was validated
         try:
             text = json.dumps(_encode(records), ensure_ascii=False)
             from .fileio import write_text_atomic
