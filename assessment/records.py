@@ -16,6 +16,7 @@ failed. The cache holds JSON, never code, and lives outside any workspace.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -151,15 +152,22 @@ def _pydantic_version() -> bytes:
     return (Path(next(iter(spec.submodule_search_locations))) / "version.py").read_bytes()
 
 
-def _key(kind: str, data: bytes) -> str:
+@functools.cache
+def _code_digest() -> bytes:
+    """What the validating code is: read once per process (a command loads two files)."""
     from . import __version__
 
-    digest = hashlib.sha256(f"{_FORMAT}\0{kind}\0{__version__}\0".encode())
+    digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0".encode())
     here = Path(__file__).parent
     for name in _CODE:
         digest.update((here / name).read_bytes())
     digest.update(_pydantic_version())
-    digest.update(b"\0")
+    return digest.digest()
+
+
+def _key(kind: str, data: bytes) -> str:
+    digest = hashlib.sha256(_code_digest())
+    digest.update(f"\0{kind}\0".encode())
     digest.update(data)
     return digest.hexdigest()
 
